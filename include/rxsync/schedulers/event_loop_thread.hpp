@@ -1,0 +1,65 @@
+// rxsync/schedulers/event_loop_thread.hpp - a RunLoop on a thread of its own.
+//
+// The usual way to give a component (an orchestrator, a sync service) a real-time scheduler:
+// every action runs on the owned thread, schedule*() may be called from any thread. The
+// destructor runs the actions already due, drops later ones, and joins.
+#pragma once
+
+#include <exception>
+#include <thread>
+#include <utility>
+
+#include <rxsync/core/concepts.hpp>
+#include <rxsync/core/subscription.hpp>
+#include <rxsync/core/time.hpp>
+#include <rxsync/schedulers/run_loop.hpp>
+
+namespace rxsync {
+
+class EventLoopThread {
+ public:
+  EventLoopThread() : thread_([this] { loop_.run(); }) {}
+  EventLoopThread(const EventLoopThread&) = delete;
+  EventLoopThread& operator=(const EventLoopThread&) = delete;
+
+  // Must not run on the loop's own thread (it would join itself): that is a programming error
+  // and terminates, as std::thread::join would.
+  ~EventLoopThread() { join(); }
+
+  TimePoint now() const noexcept { return loop_.now(); }
+
+  // After shutdown (join() or destruction) these return an empty Subscription and drop the action.
+  template <class F>
+  Subscription schedule(F&& action) {
+    return loop_.schedule(std::forward<F>(action));
+  }
+  template <class F>
+  Subscription schedule_at(TimePoint due, F&& action) {
+    return loop_.schedule_at(due, std::forward<F>(action));
+  }
+  template <class F>
+  Subscription schedule_after(Duration delay, F&& action) {
+    return loop_.schedule_after(delay, std::forward<F>(action));
+  }
+
+  // Shuts the loop down (actions already due still run, later ones are dropped) and waits for
+  // the thread. Idempotent.
+  void join() {
+    if (!thread_.joinable()) return;
+    if (is_current_thread()) std::terminate();
+    loop_.shutdown();
+    thread_.join();
+  }
+
+  bool is_current_thread() const noexcept { return std::this_thread::get_id() == thread_.get_id(); }
+  std::thread::id thread_id() const noexcept { return thread_.get_id(); }
+  std::size_t pending() const { return loop_.pending(); }
+
+ private:
+  RunLoop loop_;
+  std::thread thread_;  // declared last: starts after loop_ exists
+};
+
+static_assert(Scheduler<EventLoopThread>);
+
+}  // namespace rxsync
