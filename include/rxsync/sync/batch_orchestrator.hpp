@@ -1,0 +1,445 @@
+// rxsync/sync/batch_orchestrator.hpp - batches keyed requests, merges repeats, retries with
+// backoff and dead-letters what cannot be delivered.
+//
+// Public calls are thread-safe (one mutex); transport sends, retries and dead-letter emissions
+// run on the scheduler, and the transport's `done` may be called from any thread. The scheduler
+// and the transport must outlive the orchestrator.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <rxsync/core/concepts.hpp>
+#include <rxsync/core/subscription.hpp>
+#include <rxsync/resilience/backoff.hpp>
+#include <rxsync/sync/batch_types.hpp>
+
+namespace rxsync {
+
+// Batch rule: the window opens at the first request of a batch (it is not a debounce); a batch
+// is sent when the window ends, at once when it holds `max_batch` distinct keys, or on
+// flush()/stop(). Per key, a newer request is merged into the queued (or retrying) one and is
+// never sent before an older one. Every item ends delivered or on dead_letters().
+template <class Key, class Req, class Transport, class Sched, class Merge = ReplaceMerge,
+          class Hash = std::hash<Key>>
+class BatchOrchestrator {
+  static_assert(check_scheduler<Sched>());
+  static_assert(check_batch_transport<Transport, Key, Req>());
+  static_assert(std::is_copy_constructible_v<Req>,
+                "rxsync: BatchOrchestrator's Req must be copyable: the orchestrator keeps each "
+                "request until it is acknowledged, so it can be re-sent or dead-lettered");
+  static_assert(std::is_invocable_v<Merge&, Req&, Req&&>,
+                "rxsync: BatchOrchestrator's Merge must be callable as merge(Req& existing, Req&& incoming)");
+
+ public:
+  using Item = BatchItem<Key, Req>;
+  using DeadLetterHandler = std::function<void(const Item&)>;
+
+  BatchOrchestrator(Sched& scheduler, Transport& transport, BatchOptions options = {}, Merge merge = {})
+      : core_(std::make_shared<Core>(scheduler, transport, checked(std::move(options)), std::move(merge))) {}
+
+  BatchOrchestrator(const BatchOrchestrator&) = delete;
+  BatchOrchestrator& operator=(const BatchOrchestrator&) = delete;
+
+  // Items still queued are dropped with the orchestrator: call stop() and wait for pending() to
+  // reach zero first (a durable Outbox in front makes this safe across crashes).
+  ~BatchOrchestrator() { core_->shutdown(); }
+
+  void enqueue(Key key, Req request) { core_->enqueue(std::move(key), std::move(request)); }
+
+  // Sends everything queued now without waiting for the window (max_in_flight still applies:
+  // further batches follow as replies arrive). Items waiting out a backoff keep waiting.
+  void flush() { core_->flush(false); }
+
+  // Flushes and refuses later enqueue() with std::logic_error. Retries continue until every item
+  // is delivered or dead-lettered; pending() tells when that is done.
+  void stop() { core_->flush(true); }
+
+  // Items neither delivered nor dead-lettered: queued, in flight, or waiting to retry.
+  std::size_t pending() const { return core_->pending(); }
+  BatchStats stats() const { return core_->stats(); }
+
+  // Called on the scheduler for each item that is rejected or runs out of attempts. Items that
+  // died before a handler was set are replayed to it (up to BatchOptions.dead_letter_replay; the
+  // count of all dead letters is in stats()).
+  void on_dead_letter(DeadLetterHandler handler) { core_->set_dead_letter_handler(std::move(handler)); }
+
+ private:
+  static BatchOptions checked(BatchOptions o) {
+    validate_batch_options(o);
+    return o;
+  }
+
+  struct Pending {
+    Req request;
+    std::uint32_t attempts = 0;  // earlier sends
+    std::uint64_t seq = 0;       // position in the send order
+    TimePoint since{};           // when its window opened (enqueue, or retry due time - window)
+    std::optional<ExponentialBackoff<>> backoff;  // created at the first retry
+    bool waiting_retry = false;
+    Subscription retry_timer;
+  };
+  struct Slot {
+    std::optional<Pending> pending;  // the next thing to send for this key
+    std::optional<Pending> in_flight;
+  };
+  struct OrderEntry {
+    std::uint64_t seq;
+    Key key;
+  };
+
+  class Core : public std::enable_shared_from_this<Core> {
+   public:
+    Core(Sched& s, Transport& t, BatchOptions o, Merge m)
+        : sched_(s), transport_(t), options_(std::move(o)), merge_(std::move(m)) {}
+
+    void enqueue(Key key, Req request) {
+      std::unique_lock lock(mutex_);
+      if (stopped_) throw std::logic_error("BatchOrchestrator::enqueue called after stop()");
+      ++stats_.enqueued;
+      auto [it, inserted] = slots_.try_emplace(std::move(key));
+      Slot& slot = it->second;
+      if (slot.pending) {
+        merge_(slot.pending->request, std::move(request));
+        ++stats_.merged;
+        return;
+      }
+      slot.pending.emplace(Pending{std::move(request), 0, next_seq_++, sched_.now(), std::nullopt, false, {}});
+      ++live_items_;
+      make_ready(it->first, slot);
+      request_pump_locked();
+    }
+
+    void flush(bool stop) {
+      std::unique_lock lock(mutex_);
+      if (stop) stopped_ = true;
+      flush_before_seq_ = next_seq_;
+      request_pump_now_locked();
+    }
+
+    std::size_t pending() const {
+      std::lock_guard lock(mutex_);
+      return live_items_;
+    }
+
+    BatchStats stats() const {
+      std::lock_guard lock(mutex_);
+      BatchStats s = stats_;
+      s.queued = ready_count_;
+      s.waiting_retry = waiting_count_;
+      s.in_flight = in_flight_items_;
+      return s;
+    }
+
+    void set_dead_letter_handler(DeadLetterHandler handler) {
+      std::vector<Item> replay;
+      {
+        std::lock_guard lock(mutex_);
+        dead_letter_handler_ = std::move(handler);
+        replay.assign(std::make_move_iterator(unclaimed_dead_.begin()),
+                      std::make_move_iterator(unclaimed_dead_.end()));
+        unclaimed_dead_.clear();
+      }
+      if (replay.empty()) return;
+      sched_.schedule([weak = this->weak_from_this(), replay = std::move(replay)] {
+        if (auto self = weak.lock()) self->emit_dead_letters(replay);
+      });
+    }
+
+    void shutdown() {
+      std::lock_guard lock(mutex_);
+      stopped_ = true;
+      timer_.unsubscribe();
+      pump_.unsubscribe();
+      for (auto& [key, slot] : slots_) {
+        if (slot.pending) slot.pending->retry_timer.unsubscribe();
+      }
+    }
+
+   private:
+    // ---- scheduling of sends (all *_locked functions run with mutex_ held) ----
+
+    void make_ready(const Key& key, Slot& slot) {
+      Pending& p = *slot.pending;
+      p.waiting_retry = false;
+      ++ready_count_;
+      if (slot.in_flight) ++blocked_count_;
+      order_.push_back(OrderEntry{p.seq, key});
+    }
+
+    // Queued items whose key is not in flight: only these can go into the next batch.
+    std::size_t sendable_locked() const { return ready_count_ - blocked_count_; }
+
+    // A full batch goes now; otherwise make sure a timer is armed for the oldest window.
+    void request_pump_locked() {
+      if (sendable_locked() >= options_.max_batch) {
+        request_pump_now_locked();
+      } else {
+        arm_window_timer_locked();
+      }
+    }
+
+    void request_pump_now_locked() {
+      if (pump_.is_subscribed()) return;
+      pump_ = sched_.schedule([weak = this->weak_from_this()] {
+        if (auto self = weak.lock()) self->pump();
+      });
+    }
+
+    // Items whose key is in flight are not timed: the reply to that key re-runs the pump.
+    void arm_window_timer_locked() {
+      const Pending* oldest = oldest_sendable_locked();
+      if (oldest == nullptr) return;
+      const TimePoint due = oldest->since + options_.window;
+      if (due <= sched_.now()) {
+        request_pump_now_locked();
+        return;
+      }
+      if (timer_.is_subscribed() && timer_due_ <= due) return;
+      timer_.unsubscribe();
+      timer_due_ = due;
+      timer_ = sched_.schedule_at(due, [weak = this->weak_from_this()] {
+        if (auto self = weak.lock()) self->pump();
+      });
+    }
+
+    // The item the next batch starts with. Entries that no longer describe a queued item
+    // (merged into a retry, or sent) are dropped on the way; blocked ones are kept.
+    Pending* oldest_sendable_locked() {
+      for (auto it = order_.begin(); it != order_.end();) {
+        Pending* p = ready_entry(*it);
+        if (p == nullptr) {
+          it = order_.erase(it);
+        } else if (slots_.find(it->key)->second.in_flight) {
+          ++it;
+        } else {
+          return p;
+        }
+      }
+      return nullptr;
+    }
+
+    Pending* ready_entry(const OrderEntry& e) {
+      auto it = slots_.find(e.key);
+      if (it == slots_.end() || !it->second.pending) return nullptr;
+      Pending& p = *it->second.pending;
+      return (p.seq == e.seq && !p.waiting_retry) ? &p : nullptr;
+    }
+
+    // Runs on the scheduler: sends batches while one is due and a send slot is free.
+    void pump() {
+      for (;;) {
+        std::vector<Item> batch;
+        std::uint64_t batch_id = 0;
+        {
+          std::lock_guard lock(mutex_);
+          if (!batch_due_locked()) {
+            arm_window_timer_locked();
+            return;
+          }
+          batch_id = take_batch_locked(batch);
+        }
+        send(batch_id, std::move(batch));  // outside the lock: the transport may reply inline
+      }
+    }
+
+    bool batch_due_locked() {
+      if (in_flight_batches_ >= options_.max_in_flight) return false;
+      const Pending* oldest = oldest_sendable_locked();
+      if (oldest == nullptr) return false;
+      return sendable_locked() >= options_.max_batch || oldest->seq < flush_before_seq_ ||
+             oldest->since + options_.window <= sched_.now();
+    }
+
+    // Moves up to max_batch ready items, oldest first, into `batch`; keys already in flight wait
+    // (their reply decides whether the queued request merges into a retry).
+    std::uint64_t take_batch_locked(std::vector<Item>& batch) {
+      const std::uint64_t id = next_batch_id_++;
+      std::vector<Key>& keys = in_flight_keys_[id];
+      std::deque<OrderEntry> skipped;
+      while (batch.size() < options_.max_batch && !order_.empty()) {
+        OrderEntry entry = std::move(order_.front());
+        order_.pop_front();
+        auto it = slots_.find(entry.key);
+        if (ready_entry(entry) == nullptr) continue;
+        Slot& slot = it->second;
+        if (slot.in_flight) {  // blocked: keep its place for the next batch
+          skipped.push_back(std::move(entry));
+          continue;
+        }
+        Pending& p = *slot.pending;
+        batch.push_back(Item{it->first, p.request, p.attempts});
+        keys.push_back(it->first);
+        slot.in_flight = std::move(slot.pending);
+        slot.pending.reset();
+        --ready_count_;
+        ++in_flight_items_;
+      }
+      order_.insert(order_.begin(), std::make_move_iterator(skipped.begin()),
+                    std::make_move_iterator(skipped.end()));
+      ++in_flight_batches_;
+      ++stats_.batches;
+      stats_.items_sent += batch.size();
+      timer_.unsubscribe();
+      return id;
+    }
+
+    void send(std::uint64_t batch_id, std::vector<Item> batch) {
+      auto once = std::make_shared<std::atomic<bool>>(false);
+      BatchDone<Key, Req> done = [weak = this->weak_from_this(), batch_id, once](std::vector<ItemOutcome> outcomes) {
+        if (once->exchange(true)) return;  // a second reply to the same batch is ignored
+        auto self = weak.lock();
+        if (!self) return;
+        self->sched_.schedule([weak, batch_id, outcomes = std::move(outcomes)]() mutable {
+          if (auto s = weak.lock()) s->complete(batch_id, std::move(outcomes));
+        });
+      };
+      try {
+        transport_.send(std::move(batch), done);
+      } catch (...) {
+        // A transport that throws instead of replying failed the whole batch.
+        done(std::vector<ItemOutcome>{});
+      }
+    }
+
+    // ---- replies ----
+
+    void complete(std::uint64_t batch_id, std::vector<ItemOutcome> outcomes) {
+      std::vector<Item> dead;
+      {
+        std::lock_guard lock(mutex_);
+        auto node = in_flight_keys_.extract(batch_id);
+        if (node.empty()) return;
+        std::vector<Key>& keys = node.mapped();
+        if (outcomes.size() != keys.size()) {
+          // A transport bug or a whole-batch failure: retry every item.
+          if (!outcomes.empty()) ++stats_.protocol_errors;
+          outcomes.assign(keys.size(), ItemOutcome::retry);
+        }
+        --in_flight_batches_;
+        for (std::size_t i = 0; i < keys.size(); ++i) settle_locked(keys[i], outcomes[i], dead);
+        request_pump_now_locked();
+      }
+      emit_dead_letters(dead);
+    }
+
+    void settle_locked(const Key& key, ItemOutcome outcome, std::vector<Item>& dead) {
+      auto it = slots_.find(key);
+      Slot& slot = it->second;
+      Pending sent = std::move(*slot.in_flight);
+      slot.in_flight.reset();
+      --in_flight_items_;
+      if (slot.pending) --blocked_count_;  // a newer request for the key was waiting for this reply
+
+      std::optional<Duration> delay;
+      if (outcome == ItemOutcome::ok) {
+        ++stats_.delivered;
+        --live_items_;
+      } else {
+        ++sent.attempts;
+        if (outcome == ItemOutcome::retry && sent.attempts < options_.max_attempts) {
+          if (!sent.backoff) sent.backoff.emplace(options_.backoff, DefaultRandom(rng_.next_u64()));
+          delay = sent.backoff->next_delay();
+        }
+        if (!delay) {
+          // Rejected or out of attempts. A newer request for the key stays queued on its own:
+          // the server refused this data, not necessarily the newer one.
+          dead.push_back(Item{key, std::move(sent.request), sent.attempts});
+          ++stats_.dead_letters;
+          --live_items_;
+        }
+      }
+      if (delay) {
+        if (slot.pending) {
+          // Fold the newer request into the one being retried, so the key's data goes out as
+          // one item and a newer request is never sent before an older one.
+          merge_(sent.request, std::move(slot.pending->request));
+          slot.pending.reset();
+          --ready_count_;
+          --live_items_;
+          ++stats_.merged;
+        }
+        ++stats_.retries;
+        ++waiting_count_;
+        sent.waiting_retry = true;
+        slot.pending = std::move(sent);
+        slot.pending->retry_timer = sched_.schedule_after(*delay, [weak = this->weak_from_this(), key] {
+          if (auto self = weak.lock()) self->retry_due(key);
+        });
+      }
+      if (!slot.pending && !slot.in_flight) slots_.erase(it);
+    }
+
+    void retry_due(const Key& key) {
+      std::lock_guard lock(mutex_);
+      auto it = slots_.find(key);
+      if (it == slots_.end() || !it->second.pending || !it->second.pending->waiting_retry) return;
+      Pending& p = *it->second.pending;
+      --waiting_count_;
+      p.seq = next_seq_++;
+      p.since = sched_.now() - options_.window;  // its window has long passed: due at once
+      make_ready(it->first, it->second);
+      request_pump_now_locked();
+    }
+
+    void emit_dead_letters(const std::vector<Item>& dead) {
+      if (dead.empty()) return;
+      DeadLetterHandler handler;
+      {
+        std::lock_guard lock(mutex_);
+        if (!dead_letter_handler_) {
+          for (const auto& item : dead) {
+            if (unclaimed_dead_.size() >= options_.dead_letter_replay) unclaimed_dead_.pop_front();
+            unclaimed_dead_.push_back(item);
+          }
+          return;
+        }
+        handler = dead_letter_handler_;
+      }
+      for (const auto& item : dead) handler(item);
+    }
+
+    Sched& sched_;
+    Transport& transport_;
+    const BatchOptions options_;
+    Merge merge_;
+
+    mutable std::mutex mutex_;
+    std::unordered_map<Key, Slot, Hash> slots_;
+    std::deque<OrderEntry> order_;  // ready items by seq; stale entries skipped lazily
+    std::unordered_map<std::uint64_t, std::vector<Key>> in_flight_keys_;
+    std::deque<Item> unclaimed_dead_;
+    DeadLetterHandler dead_letter_handler_;
+    BatchStats stats_;
+    DefaultRandom rng_;
+    Subscription timer_;
+    TimePoint timer_due_{};
+    Subscription pump_;
+    std::uint64_t next_seq_ = 0;
+    std::uint64_t flush_before_seq_ = 0;
+    std::uint64_t next_batch_id_ = 0;
+    std::size_t ready_count_ = 0;    // queued items (blocked ones included)
+    std::size_t blocked_count_ = 0;  // queued items whose key is in flight
+    std::size_t waiting_count_ = 0;
+    std::size_t in_flight_items_ = 0;
+    std::size_t in_flight_batches_ = 0;
+    std::size_t live_items_ = 0;
+    bool stopped_ = false;
+  };
+
+  std::shared_ptr<Core> core_;
+};
+
+}  // namespace rxsync
