@@ -1,0 +1,458 @@
+// rxsync/storage/file_storage.hpp - a crash-safe Storage on one append-only log file.
+//
+// Every put/erase appends a checksummed record and (by default) fdatasyncs before returning;
+// opening the file replays the log into an in-memory index, truncating a torn tail left by a
+// crash; compaction rewrites the live records to a new file and renames it into place.
+// File format, guarantees and options: docs/storage.md. POSIX only (flock, fdatasync; Linux).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <tuple>
+#include <utility>
+
+#include <rxsync/core/concepts.hpp>
+#include <rxsync/storage/file_log_format.hpp>
+#include <rxsync/storage/file_storage_options.hpp>
+#include <rxsync/storage/posix_file.hpp>
+
+namespace rxsync {
+
+// A durable byte-string map on an append-only log (see the top of this file). The whole live
+// data set is also held in memory, so get() and for_each() never touch the disk.
+// Thread-safety: all members may be called concurrently (one mutex; an fsync holds it). Calling
+// back into the same FileStorage from inside for_each's visitor throws std::logic_error.
+// One FileStorage per file: a second opener, in this process or another, gets std::system_error.
+class FileStorage {
+ public:
+  explicit FileStorage(std::filesystem::path path, FileStorageOptions options = {})
+      : path_(std::move(path)), options_(options) {
+    options_.validate();
+    open_and_recover();
+  }
+  FileStorage(const FileStorage&) = delete;
+  FileStorage& operator=(const FileStorage&) = delete;
+  ~FileStorage() {
+    if (unsynced_ > 0 && poison_ == 0) {
+      // Best effort: a destructor cannot report a failure; call sync() first to see it.
+      (void)::fdatasync(fd_.get());
+    }
+  }
+
+  // Durable when it returns (with the default sync_every_writes = 1). On failure it throws
+  // std::system_error and the index is unchanged; whether the record reached the disk is then
+  // unknown (as for any failed commit), and after a failed fdatasync every later write throws.
+  void put(std::string_view key, std::string_view value) {
+    check_not_visiting("put");
+    check_field_size("key", key.size());
+    check_field_size("value", value.size());
+    std::lock_guard lock(mu_);
+    check_usable();
+    buf_.clear();
+    detail::file_log::append_record(buf_, detail::file_log::RecordType::put, key, value);
+    append_locked();
+    auto it = index_.lower_bound(key);
+    if (it != index_.end() && std::string_view(it->first) == key) {
+      live_bytes_ -= detail::file_log::record_size(key.size(), it->second.size());
+      it->second.assign(value.data(), value.size());
+    } else {
+      index_.emplace_hint(it, std::piecewise_construct, std::forward_as_tuple(key),
+                          std::forward_as_tuple(value));
+    }
+    live_bytes_ += detail::file_log::record_size(key.size(), value.size());
+    maybe_compact_locked();
+  }
+
+  std::optional<std::string> get(std::string_view key) const {
+    check_not_visiting("get");
+    std::lock_guard lock(mu_);
+    auto it = index_.find(key);
+    if (it == index_.end()) {
+      return std::nullopt;
+    }
+    return it->second;
+  }
+
+  bool contains(std::string_view key) const {
+    check_not_visiting("contains");
+    std::lock_guard lock(mu_);
+    return index_.find(key) != index_.end();
+  }
+
+  // Appends an erase record only when the key exists; returns whether it did.
+  bool erase(std::string_view key) {
+    check_not_visiting("erase");
+    std::lock_guard lock(mu_);
+    check_usable();
+    auto it = index_.find(key);
+    if (it == index_.end()) {
+      return false;
+    }
+    buf_.clear();
+    detail::file_log::append_record(buf_, detail::file_log::RecordType::erase, key, {});
+    append_locked();
+    live_bytes_ -= detail::file_log::record_size(key.size(), it->second.size());
+    index_.erase(it);
+    maybe_compact_locked();
+    return true;
+  }
+
+  // Visits every entry in ascending unsigned-byte key order, holding the lock throughout.
+  template <class F>
+  void for_each(F&& visit) const {
+    check_not_visiting("for_each");
+    std::lock_guard lock(mu_);
+    visitor_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    struct Leave {
+      std::atomic<std::thread::id>& v;
+      ~Leave() { v.store(std::thread::id{}, std::memory_order_relaxed); }
+    } leave{visitor_};
+    for (const auto& [k, v] : index_) {
+      visit(std::string_view(k), std::string_view(v));
+    }
+  }
+
+  // Makes every acknowledged write durable now (group commit). Cheap when nothing is pending.
+  void sync() {
+    check_not_visiting("sync");
+    std::lock_guard lock(mu_);
+    check_usable();
+    sync_locked();
+  }
+
+  // Rewrites the live records into a new file and renames it over the log. Throws
+  // std::system_error on failure; the old log stays in use when the failure precedes the rename.
+  void compact() {
+    check_not_visiting("compact");
+    std::lock_guard lock(mu_);
+    check_usable();
+    compact_locked();
+  }
+
+  std::size_t size() const {
+    check_not_visiting("size");
+    std::lock_guard lock(mu_);
+    return index_.size();
+  }
+  FileStorageStats stats() const {
+    check_not_visiting("stats");
+    std::lock_guard lock(mu_);
+    FileStorageStats s;
+    s.file_bytes = file_size_;
+    s.live_bytes = live_bytes_;
+    s.garbage_bytes = garbage_locked();
+    s.keys = index_.size();
+    s.writes = writes_;
+    s.syncs = syncs_;
+    s.unsynced_writes = unsynced_;
+    s.compactions = compactions_;
+    s.compaction_failures = compaction_failures_;
+    s.last_compaction_error = last_compaction_error_;
+    return s;
+  }
+  const RecoveryReport& recovery_report() const noexcept { return report_; }
+  const std::filesystem::path& path() const noexcept { return path_; }
+  const FileStorageOptions& options() const noexcept { return options_; }
+  // Where compaction writes before renaming; a leftover one is deleted on open.
+  std::filesystem::path compaction_path() const { return path_.string() + ".compact"; }
+
+ private:
+  using Index = std::map<std::string, std::string, std::less<>>;
+
+  static void check_field_size(const char* what, std::size_t n) {
+    if (n > detail::file_log::kMaxFieldSize) {
+      throw std::length_error(std::string("FileStorage: a ") + what + " of " + std::to_string(n) +
+                              " bytes exceeds the record limit of 4 GiB - 1");
+    }
+  }
+  void check_not_visiting(const char* what) const {
+    if (visitor_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+      throw std::logic_error(std::string("FileStorage::") + what +
+                             " called from inside for_each's visitor");
+    }
+  }
+  void check_usable() const {
+    if (poison_ != 0) {
+      detail::throw_errno(poison_, "FileStorage " + detail::quoted_path(path_) +
+                                       " is unusable after an earlier I/O failure whose outcome "
+                                       "is unknown; reopen it to recover");
+    }
+  }
+  std::uint64_t garbage_locked() const noexcept {
+    return file_size_ - detail::file_log::kFileHeaderSize - live_bytes_;
+  }
+
+  // Appends buf_ at the logical end. A failed write is cut off again, so the log never holds a
+  // partial record in its middle; if even that fails, or a sync fails, the storage is poisoned.
+  void append_locked() {
+    const std::uint64_t offset = file_size_;
+    try {
+      detail::write_all_at(fd_.get(), buf_.data(), buf_.size(), offset, path_);
+    } catch (const std::system_error&) {
+      if (::ftruncate(fd_.get(), static_cast<::off_t>(offset)) != 0) {
+        poison_ = errno;
+      }
+      throw;
+    }
+    file_size_ += buf_.size();
+    ++writes_;
+    ++unsynced_;
+    if (options_.sync_every_writes != 0 && unsynced_ >= options_.sync_every_writes) {
+      sync_locked();
+    }
+  }
+
+  void sync_locked() {
+    if (unsynced_ == 0) {
+      return;
+    }
+    if (::fdatasync(fd_.get()) != 0) {
+      // After a failed fdatasync Linux may have dropped the dirty pages and a retry can report
+      // success, so nothing written since the last good sync can be trusted any more.
+      poison_ = errno;
+      detail::throw_errno(poison_, "fdatasync failed on " + detail::quoted_path(path_));
+    }
+    unsynced_ = 0;
+    ++syncs_;
+  }
+
+  void maybe_compact_locked() {
+    if (!options_.auto_compact) {
+      return;
+    }
+    const std::uint64_t garbage = garbage_locked();
+    if (garbage < options_.compact_min_garbage_bytes || garbage < retry_compaction_at_ ||
+        static_cast<double>(garbage) <
+            options_.compact_garbage_ratio * static_cast<double>(file_size_)) {
+      return;
+    }
+    try {
+      compact_locked();
+      retry_compaction_at_ = 0;
+    } catch (const std::system_error& e) {
+      // The write that triggered this is already durable, so it must not appear to fail; the
+      // failure is counted in stats() and retried once garbage has doubled.
+      ++compaction_failures_;
+      last_compaction_error_ = e.code();
+      retry_compaction_at_ = garbage * 2;
+    }
+  }
+
+  void compact_locked();
+  void open_and_recover();
+  detail::UniqueFd open_locked_fd();
+
+  std::filesystem::path path_;
+  FileStorageOptions options_;
+  RecoveryReport report_;
+  mutable std::mutex mu_;
+  mutable std::atomic<std::thread::id> visitor_{};
+  detail::UniqueFd fd_;
+  Index index_;
+  std::string buf_;  // reused encode buffer
+  std::uint64_t file_size_ = 0;
+  std::uint64_t live_bytes_ = 0;
+  std::uint64_t writes_ = 0;
+  std::uint64_t syncs_ = 0;
+  std::uint64_t unsynced_ = 0;
+  std::uint64_t compactions_ = 0;
+  std::uint64_t compaction_failures_ = 0;
+  std::uint64_t retry_compaction_at_ = 0;
+  std::error_code last_compaction_error_;
+  int poison_ = 0;
+};
+
+// Opens (creating if allowed) and flocks the log. flock locks belong to the open file
+// description, so a second open() of the same file conflicts even inside one process. A
+// compaction replaces the inode behind the path, so the lock is only trusted once the locked
+// descriptor is still the file the path names.
+inline detail::UniqueFd FileStorage::open_locked_fd() {
+  const int flags = O_RDWR | (options_.create_if_missing ? O_CREAT : 0);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    detail::UniqueFd fd = detail::open_file(path_, flags);
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      if (err == EWOULDBLOCK) {
+        detail::throw_errno(err, "FileStorage " + detail::quoted_path(path_) +
+                                     " is already open (locked by another FileStorage in this or "
+                                     "another process)");
+      }
+      detail::throw_errno(err, "flock failed on " + detail::quoted_path(path_));
+    }
+    const struct ::stat held = detail::stat_fd(fd.get(), path_);
+    struct ::stat named {};
+    if (::stat(path_.c_str(), &named) == 0 && named.st_dev == held.st_dev &&
+        named.st_ino == held.st_ino) {
+      if (!S_ISREG(held.st_mode)) {
+        throw FileStorageError(path_, "is not a regular file");
+      }
+      return fd;
+    }
+  }
+  throw FileStorageError(path_, "keeps being replaced while opening it");
+}
+
+inline void FileStorage::open_and_recover() {
+  namespace fl = detail::file_log;
+  fd_ = open_locked_fd();
+  const auto st = detail::stat_fd(fd_.get(), path_);
+  const std::string data =
+      detail::read_all(fd_.get(), static_cast<std::uint64_t>(st.st_size), path_);
+
+  const fl::HeaderStatus header_status = fl::check_header(data);
+  if (header_status == fl::HeaderStatus::ok || header_status == fl::HeaderStatus::missing) {
+    // We hold the lock, so no compaction is running: a temp file is a crash's leftover. (Only
+    // once the path is known to be our log: a foreign file's neighbour is not ours to delete.)
+    if (::unlink(compaction_path().c_str()) == 0) {
+      report_.removed_stale_compaction = true;
+    } else if (errno != ENOENT) {
+      detail::throw_errno(errno, "cannot remove stale " + detail::quoted_path(compaction_path()));
+    }
+  }
+  switch (header_status) {
+    case fl::HeaderStatus::ok:
+      break;
+    case fl::HeaderStatus::missing: {
+      const std::string header = fl::file_header();
+      detail::write_all_at(fd_.get(), header.data(), header.size(), 0, path_);
+      detail::sync_full(fd_.get(), path_);
+      detail::sync_directory(path_.parent_path());
+      report_.created = true;
+      report_.bytes_kept = file_size_ = header.size();
+      return;
+    }
+    case fl::HeaderStatus::not_a_log:
+      throw FileStorageError(path_, "is not an rxsync FileStorage log (bad magic); left untouched");
+    case fl::HeaderStatus::bad_version:
+      throw FileStorageError(path_,
+                             "has format version " + std::to_string(fl::load_u32(data.data() + 8)) +
+                                 "; this build reads version " + std::to_string(fl::kVersion));
+    case fl::HeaderStatus::bad_flags:
+      throw FileStorageError(
+          path_, "has unknown header flags " + std::to_string(fl::load_u32(data.data() + 12)));
+  }
+
+  std::uint64_t offset = fl::kFileHeaderSize;
+  fl::RecordView rec;
+  fl::ParseStatus status = fl::ParseStatus::ok;
+  while (offset < data.size()) {
+    status = fl::parse_record(data, offset, rec);
+    if (status != fl::ParseStatus::ok) {
+      break;
+    }
+    if (rec.type == fl::RecordType::put) {
+      auto it = index_.lower_bound(rec.key);
+      if (it != index_.end() && std::string_view(it->first) == rec.key) {
+        live_bytes_ -= fl::record_size(rec.key.size(), it->second.size());
+        it->second.assign(rec.value);
+      } else {
+        index_.emplace_hint(it, rec.key, rec.value);
+      }
+      live_bytes_ += rec.size;
+    } else if (auto it = index_.find(rec.key); it != index_.end()) {
+      live_bytes_ -= fl::record_size(rec.key.size(), it->second.size());
+      index_.erase(it);
+    }
+    offset += rec.size;
+    ++report_.records_replayed;
+  }
+  file_size_ = offset;
+
+  if (offset < data.size()) {
+    report_.issue = status == fl::ParseStatus::torn           ? RecoveryIssue::torn_record
+                    : status == fl::ParseStatus::bad_checksum ? RecoveryIssue::checksum_mismatch
+                                                              : RecoveryIssue::unknown_record_type;
+    report_.first_bad_offset = offset;
+    report_.bytes_dropped = data.size() - offset;
+    // Walk the frames after the damage, as far as their lengths allow, to say what is lost.
+    for (std::uint64_t pos = offset; pos < data.size();) {
+      const fl::ParseStatus s = fl::parse_record(data, pos, rec);
+      ++report_.records_dropped;
+      if (s == fl::ParseStatus::torn) {
+        break;
+      }
+      report_.valid_records_dropped += s == fl::ParseStatus::ok ? 1 : 0;
+      pos += rec.size;
+    }
+    if (options_.recovery == RecoveryPolicy::fail) {
+      throw FileStorageError(path_, "is damaged and was left untouched: " + report_.describe());
+    }
+    if (report_.valid_records_dropped > 0) {
+      // Nothing valid is destroyed: the dropped bytes are kept, durably, before the cut.
+      const std::filesystem::path side = path_.string() + ".dropped-" + std::to_string(offset);
+      detail::UniqueFd out = detail::open_file(side, O_WRONLY | O_CREAT | O_TRUNC);
+      detail::write_all_at(out.get(), data.data() + offset, data.size() - offset, 0, side);
+      detail::sync_full(out.get(), side);
+      detail::sync_directory(path_.parent_path());
+      report_.dropped_bytes_saved_to = side;
+    }
+    detail::truncate_fd(fd_.get(), offset, path_);
+    detail::sync_data(fd_.get(), path_);
+  }
+  report_.bytes_kept = file_size_;
+  maybe_compact_locked();
+}
+
+inline void FileStorage::compact_locked() {
+  namespace fl = detail::file_log;
+  const std::filesystem::path tmp = compaction_path();
+  const auto mode = static_cast<::mode_t>(detail::stat_fd(fd_.get(), path_).st_mode & 07777);
+  detail::UniqueFd out = detail::open_file(tmp, O_RDWR | O_CREAT | O_TRUNC, mode);
+  std::uint64_t written = 0;
+  try {
+    // Locked before it becomes visible under the real name, so an opener racing the rename
+    // finds it locked rather than a free, stale inode.
+    if (::flock(out.get(), LOCK_EX | LOCK_NB) != 0) {
+      detail::throw_errno(errno, "flock failed on " + detail::quoted_path(tmp));
+    }
+    constexpr std::size_t kChunk = 1u << 20;
+    std::string chunk = fl::file_header();
+    for (const auto& [k, v] : index_) {
+      fl::append_record(chunk, fl::RecordType::put, k, v);
+      if (chunk.size() >= kChunk) {
+        detail::write_all_at(out.get(), chunk.data(), chunk.size(), written, tmp);
+        written += chunk.size();
+        chunk.clear();
+      }
+    }
+    detail::write_all_at(out.get(), chunk.data(), chunk.size(), written, tmp);
+    written += chunk.size();
+    detail::sync_full(out.get(), tmp);
+    if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+      detail::throw_errno(errno, "cannot rename " + detail::quoted_path(tmp) + " over " +
+                                     detail::quoted_path(path_));
+    }
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  // The new file holds everything the index holds, synced: pending group-commit writes included.
+  fd_ = std::move(out);
+  file_size_ = written;
+  live_bytes_ = written - fl::kFileHeaderSize;
+  unsynced_ = 0;
+  ++compactions_;
+  try {
+    detail::sync_directory(path_.parent_path());
+  } catch (const std::system_error& e) {
+    // Until the rename is durable a power loss may bring the old file back, without the writes
+    // that would follow; refuse them.
+    poison_ = e.code().value();
+    throw;
+  }
+}
+
+static_assert(check_storage<FileStorage>());
+
+}  // namespace rxsync

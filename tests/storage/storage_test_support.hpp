@@ -1,0 +1,211 @@
+// Shared by the storage tests: a scratch directory, file helpers, and the Storage conformance
+// checks every implementation (memory, file, SQLite) must pass with the same results.
+#pragma once
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "rxsync_catch.hpp"
+
+namespace storage_test {
+
+// A fresh directory under the system temp dir (mkdtemp: unique even across concurrent runs),
+// removed with everything in it at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "rxsync-storage-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      throw std::runtime_error("mkdtemp failed for " + tmpl);
+    }
+    path_ = tmpl;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path file(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+inline void write_file(const std::filesystem::path& p, std::string_view bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+using Model = std::map<std::string, std::string>;  // std::string orders bytes as unsigned
+
+template <class S>
+Model dump(const S& s) {
+  Model m;
+  std::string previous;
+  bool first = true;
+  s.for_each([&](std::string_view k, std::string_view v) {
+    if (!first) {
+      CHECK(std::string(k) > previous);  // strictly ascending: sorted and no duplicates
+    }
+    first = false;
+    previous = std::string(k);
+    m.emplace(std::string(k), std::string(v));
+  });
+  return m;
+}
+
+inline std::string all_bytes() {
+  std::string s;
+  for (int i = 0; i < 256; ++i) {
+    s.push_back(static_cast<char>(i));
+  }
+  return s;
+}
+
+// `make()` returns a std::unique_ptr to a new, empty storage.
+template <class Make>
+void check_storage_conformance(Make make) {
+  using namespace std::string_literals;
+  auto s = make();
+
+  SECTION("an empty storage has nothing to get, erase or visit") {
+    CHECK_FALSE(s->get("missing").has_value());
+    CHECK_FALSE(s->erase("missing"));
+    CHECK(dump(*s).empty());
+  }
+  SECTION("keys and values are arbitrary bytes, NUL included") {
+    const std::string k1 = "a\0b"s;
+    const std::string k2 = "a"s;
+    const std::string k3 = "a\0"s;
+    s->put(k1, all_bytes());
+    s->put(k2, "plain");
+    s->put(k3, "\0\0"s);
+    CHECK(s->get(k1) == all_bytes());
+    CHECK(s->get(k2) == "plain");
+    CHECK(s->get(k3) == "\0\0"s);
+    CHECK_FALSE(s->get("a\0c"s).has_value());
+    CHECK(dump(*s) == Model{{k1, all_bytes()}, {k2, "plain"}, {k3, "\0\0"s}});
+  }
+  SECTION("lookups take views that are not NUL-terminated") {
+    const std::string buffer = "keyXYZ";
+    s->put(std::string_view(buffer).substr(0, 3), std::string_view(buffer).substr(3));
+    CHECK(s->get("key") == "XYZ");
+    CHECK_FALSE(s->get("keyX").has_value());
+  }
+  SECTION("a put overwrites") {
+    s->put("k", "v1");
+    s->put("k", "a longer second value");
+    s->put("k", "v3");
+    CHECK(s->get("k") == "v3");
+    CHECK(dump(*s) == Model{{"k", "v3"}});
+  }
+  SECTION("erase removes one key and reports whether it was there") {
+    s->put("a", "1");
+    s->put("b", "2");
+    CHECK(s->erase("a"));
+    CHECK_FALSE(s->get("a").has_value());
+    CHECK_FALSE(s->erase("a"));
+    CHECK(s->get("b") == "2");
+    s->put("a", "again");
+    CHECK(s->get("a") == "again");
+  }
+  SECTION("for_each visits in ascending unsigned byte order, the empty key first") {
+    s->put("\x80", "high");
+    s->put("a", "mid");
+    s->put("\x01", "low");
+    s->put("", "empty key");
+    std::vector<std::string> keys;
+    s->for_each([&](std::string_view k, std::string_view) { keys.emplace_back(k); });
+    CHECK(keys == std::vector<std::string>{"", "\x01", "a", "\x80"});
+  }
+  SECTION("an empty value is a value, not a missing key") {
+    s->put("k", "");
+    REQUIRE(s->get("k").has_value());
+    CHECK(s->get("k")->empty());
+    CHECK(dump(*s) == Model{{"k", ""}});
+  }
+  SECTION("large values round-trip") {
+    std::string big(3u << 20, '\0');
+    std::mt19937 rng(7);
+    for (auto& c : big) {
+      c = static_cast<char>(rng() & 0xFFu);
+    }
+    s->put("big", big);
+    s->put("small", "x");
+    CHECK(s->get("big") == big);
+    s->put("big", "shrunk");
+    CHECK(s->get("big") == "shrunk");
+  }
+  SECTION("a random sequence of puts and erases matches a std::map") {
+    std::mt19937 rng(2024);
+    Model model;
+    for (int i = 0; i < 600; ++i) {
+      std::string key = "k" + std::to_string(rng() % 32);
+      if (rng() % 4 == 0) {
+        key.push_back('\0');
+      }
+      if (rng() % 3 == 0) {
+        CHECK(s->erase(key) == (model.erase(key) == 1));
+      } else {
+        const std::string value(rng() % 40, static_cast<char>('a' + i % 26));
+        s->put(key, value);
+        model[key] = value;
+      }
+    }
+    CHECK(dump(*s) == model);
+    for (const auto& [k, v] : model) {
+      CHECK(s->get(k) == v);
+    }
+  }
+}
+
+// `open()` opens the same durable store again each time it is called (the previous instance
+// must be destroyed first).
+template <class Open>
+void check_reopen_round_trip(Open open) {
+  using namespace std::string_literals;
+  Model model;
+  {
+    auto s = open();
+    for (int i = 0; i < 200; ++i) {
+      const std::string key = "key\0"s + std::to_string(i % 50);
+      const std::string value = all_bytes().substr(static_cast<std::size_t>(i % 256));
+      s->put(key, value);
+      model[key] = value;
+      if (i % 7 == 0) {
+        s->erase(key);
+        model.erase(key);
+      }
+    }
+    s->put("empty", "");
+    model["empty"] = "";
+  }
+  auto s = open();
+  CHECK(dump(*s) == model);
+  s->put("after", "reopen");
+  model["after"] = "reopen";
+  s.reset();
+  CHECK(dump(*open()) == model);
+}
+
+}  // namespace storage_test
