@@ -72,6 +72,9 @@ class MoveOnlyFunction<R(Args...)> {
              std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
   MoveOnlyFunction(F&& f) {  // NOLINT(google-explicit-constructor): mirrors std::function
     using Fn = std::decay_t<F>;
+    if constexpr (std::is_pointer_v<Fn> || std::is_member_pointer_v<Fn>) {
+      if (f == nullptr) return;  // like std::function: a null pointer makes an empty function
+    }
     if constexpr (stored_inline<Fn>) {
       ::new (static_cast<void*>(storage_)) Fn(std::forward<F>(f));
     } else {

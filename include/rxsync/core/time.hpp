@@ -12,4 +12,15 @@ namespace rxsync {
 using Duration = std::chrono::nanoseconds;
 using TimePoint = std::chrono::time_point<std::chrono::steady_clock, Duration>;
 
+namespace detail {
+// t + d clamped to [TimePoint::min(), TimePoint::max()]: a delay of Duration::max() means
+// "never", not a wrap into the past.
+constexpr TimePoint add_saturated(TimePoint t, Duration d) noexcept {
+  const Duration since = t.time_since_epoch();
+  if (d > Duration::zero() && since > Duration::max() - d) return TimePoint::max();
+  if (d < Duration::zero() && since < Duration::min() - d) return TimePoint::min();
+  return t + d;
+}
+}  // namespace detail
+
 }  // namespace rxsync

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <exception>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -45,6 +46,7 @@ class EventLoopThread {
   // Shuts the loop down (actions already due still run, later ones are dropped) and waits for
   // the thread. Idempotent.
   void join() {
+    std::lock_guard lock(join_mutex_);  // two threads may race to join
     if (!thread_.joinable()) return;
     if (is_current_thread()) std::terminate();
     loop_.shutdown();
@@ -57,6 +59,7 @@ class EventLoopThread {
 
  private:
   RunLoop loop_;
+  std::mutex join_mutex_;
   std::thread thread_;  // declared last: starts after loop_ exists
 };
 

@@ -39,19 +39,22 @@ class RunLoop {
   // A time in the past runs as soon as possible, after actions already due.
   template <class F>
   Subscription schedule_at(TimePoint due, F&& action) {
-    return queue_->push(due, std::forward<F>(action));
+    return queue_->push(std::max(due, now()), std::forward<F>(action));
   }
   // A negative delay is treated as zero.
   template <class F>
   Subscription schedule_after(Duration delay, F&& action) {
-    return queue_->push(now() + std::max(delay, Duration::zero()), std::forward<F>(action));
+    return queue_->push(detail::add_saturated(now(), std::max(delay, Duration::zero())),
+                        std::forward<F>(action));
   }
 
   // Runs actions as they fall due until stop() or shutdown().
   void run() { loop(TimePoint::max(), false); }
 
   // Runs actions as they fall due for `duration` of real time, or until stop()/shutdown().
-  void run_for(Duration duration) { loop(now() + std::max(duration, Duration::zero()), false); }
+  void run_for(Duration duration) {
+    loop(detail::add_saturated(now(), std::max(duration, Duration::zero())), false);
+  }
 
   // Runs until no action is queued (sleeping until timed ones are due), or stop()/shutdown().
   void run_until_idle() { loop(TimePoint::max(), true); }

@@ -52,12 +52,16 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
     void dispose() noexcept override {
       Action released;
       if (auto owner = owner_.lock()) {
-        std::lock_guard lock(owner->mutex_);
-        if (!queued_) return;  // running or done: the runner owns fn_
-        queued_ = false;
-        --owner->live_;
-        ++owner->cancelled_in_heap_;
-        released = std::move(fn_);
+        {
+          std::lock_guard lock(owner->mutex_);
+          if (!queued_) return;  // running or done: the runner owns fn_
+          queued_ = false;
+          --owner->live_;
+          ++owner->cancelled_in_heap_;
+          released = std::move(fn_);
+        }
+        // A loop in run_until_idle() may be waiting for this very action.
+        owner->wake_.notify_all();
       } else {
         return;  // queue destroyed: it already released everything
       }

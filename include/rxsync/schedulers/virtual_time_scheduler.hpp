@@ -44,7 +44,8 @@ class VirtualTimeScheduler {
   // A negative delay is treated as zero.
   template <class F>
   Subscription schedule_after(Duration delay, F&& action) {
-    return schedule_at(now() + std::max(delay, Duration::zero()), std::forward<F>(action));
+    return schedule_at(detail::add_saturated(now(), std::max(delay, Duration::zero())),
+                       std::forward<F>(action));
   }
 
   // Runs every action due up to and including now() + delta, then sets now() to that time.
@@ -54,7 +55,7 @@ class VirtualTimeScheduler {
       throw std::invalid_argument("VirtualTimeScheduler::advance_by: delta must be >= 0, got " +
                                   std::to_string(delta.count()) + "ns");
     }
-    advance_to(now() + delta);
+    advance_to(detail::add_saturated(now(), delta));
   }
 
   void advance_to(TimePoint target) {
@@ -66,7 +67,7 @@ class VirtualTimeScheduler {
     }
     while (run_next(target)) {
     }
-    set_now(target);
+    if (target > now()) set_now(target);  // a nested advance may have gone further
   }
 
   // Runs actions until none is queued, moving time forward to each one's due time. Returns the
