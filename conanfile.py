@@ -1,0 +1,55 @@
+# Conan 2 recipe for rxsync, a header-only library: the package holds the headers and the
+# license; consumers get rxsync::rxsync through CMakeDeps (find_package(rxsync CONFIG)) or
+# PkgConfigDeps (rxsync.pc).
+#
+#   conan create . --build=missing      builds test_package/ against the new package
+import os
+
+from conan import ConanFile
+from conan.tools.build import check_min_cppstd
+from conan.tools.files import copy
+from conan.tools.layout import basic_layout
+
+required_conan_version = ">=2.0"
+
+
+class RxsyncConan(ConanFile):
+    name = "rxsync"
+    # Keep in step with project(VERSION) in CMakeLists.txt and ports/rxsync/vcpkg.json
+    # (scripts/consumer-tests checks that the three agree).
+    version = "0.1.0"
+    description = ("Header-only C++20 library for keeping state in sync across devices and "
+                   "services: reactive core, resilience, CRDT merge and a sync engine")
+    license = "MIT"
+    topics = ("reactive", "sync", "crdt", "offline-first", "header-only")
+    package_type = "header-library"
+    settings = "os", "arch", "compiler", "build_type"
+    no_copy_source = True
+    # CMakeLists.txt and cmake/ travel with the sources so the package can also be built with
+    # the project's own install rules; the package itself is made by copying (see package()).
+    exports_sources = "include/*", "CMakeLists.txt", "cmake/*", "LICENSE"
+
+    def layout(self):
+        basic_layout(self, src_folder=".")
+
+    def package_id(self):
+        # Headers only: one package for every OS, compiler and build type.
+        self.info.clear()
+
+    def validate(self):
+        check_min_cppstd(self, 20)
+
+    def package(self):
+        copy(self, "LICENSE", src=self.source_folder, dst=os.path.join(self.package_folder, "licenses"))
+        copy(self, "*.hpp", src=os.path.join(self.source_folder, "include"),
+             dst=os.path.join(self.package_folder, "include"))
+
+    def package_info(self):
+        self.cpp_info.bindirs = []
+        self.cpp_info.libdirs = []
+        self.cpp_info.set_property("cmake_file_name", "rxsync")
+        self.cpp_info.set_property("cmake_target_name", "rxsync::rxsync")
+        self.cpp_info.set_property("pkg_config_name", "rxsync")
+        # EventLoopThread owns a std::thread.
+        if self.settings.os in ("Linux", "FreeBSD"):
+            self.cpp_info.system_libs = ["pthread"]
