@@ -1,0 +1,100 @@
+// rxsync/crdt/or_map.hpp - observed-remove map whose values are themselves CRDTs.
+//
+// OrMap<K, V> is a plain value type (not thread-safe). Key presence is add-wins (an update
+// concurrent with an erase keeps the key); values merge with V::merge. Erase hides a key but does
+// not reset its value: the value keeps merging in the background, so a key that is updated again
+// shows everything ever written to it (for counters: counts from before the erase too). Use a
+// fresh key (e.g. with a generation suffix) when a reset is wanted.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <rxsync/crdt/dot_context.hpp>
+#include <rxsync/storage/codec.hpp>
+
+namespace rxsync {
+
+// V: default-constructible (its bottom state), with merge(const V&), operator== and a binary form.
+template <class K, class V, class Actor = std::string>
+class OrMap {
+ public:
+  static constexpr std::uint8_t kTag = 0x4f;  // 'O'
+
+  // Marks key present (as a write by actor) and lets change mutate its value.
+  template <class F>
+  void update(const Actor& actor, const K& key, F&& change) {
+    keys_.assign(key, actor, detail::Unit{});
+    std::invoke(std::forward<F>(change), values_[key]);
+  }
+  // Returns whether the key was present here.
+  bool erase(const K& key) { return keys_.remove(key); }
+
+  bool contains(const K& key) const { return keys_.find(key) != nullptr; }
+  // nullptr when the key is absent (or erased).
+  const V* find(const K& key) const {
+    if (!contains(key)) return nullptr;
+    const auto it = values_.find(key);
+    return it == values_.end() ? nullptr : &it->second;
+  }
+  std::set<K> keys() const {
+    std::set<K> out;
+    for (const auto& entry : keys_.map()) out.insert(out.end(), entry.first);
+    return out;
+  }
+  std::size_t size() const noexcept { return keys_.map().size(); }
+  bool empty() const noexcept { return keys_.empty(); }
+
+  void merge(const OrMap& other) {
+    if (this == &other) return;
+    keys_.join(other.keys_);
+    for (const auto& [key, value] : other.values_) values_[key].merge(value);
+  }
+
+  friend bool operator==(const OrMap& a, const OrMap& b) {
+    return a.keys_ == b.keys_ && a.values_ == b.values_;
+  }
+
+  void encode_to(BinaryWriter& w) const {
+    w.put_u8(kTag);
+    keys_.encode_to(w);
+    w.put_varint(values_.size());
+    for (const auto& [key, value] : values_) {
+      write_value(w, key);
+      write_value(w, value);
+    }
+  }
+  static OrMap decode_from(BinaryReader& r) {
+    r.expect_tag(kTag, "OrMap");
+    OrMap out;
+    out.keys_ = DotMap<K, detail::Unit, Actor>::decode_from(r);
+    const std::size_t n = r.get_count(2);
+    for (std::size_t i = 0; i < n; ++i) {
+      K key = read_value<K>(r);
+      if (!out.values_.empty() && !(std::prev(out.values_.end())->first < key)) {
+        r.fail("OrMap keys not in strictly ascending order");
+      }
+      V value = read_value<V>(r);
+      out.values_.emplace_hint(out.values_.end(), std::move(key), std::move(value));
+    }
+    for (const auto& entry : out.keys_.map()) {
+      if (out.values_.find(entry.first) == out.values_.end())
+        r.fail("OrMap live key without a value");
+    }
+    return out;
+  }
+  std::string encode() const { return encode_value(*this); }
+  static OrMap decode(std::string_view bytes) { return decode_value<OrMap>(bytes); }
+
+ private:
+  DotMap<K, detail::Unit, Actor> keys_;
+  std::map<K, V> values_;  // also holds the values of erased keys (see the class comment)
+};
+
+}  // namespace rxsync

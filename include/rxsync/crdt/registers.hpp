@@ -1,0 +1,170 @@
+// rxsync/crdt/registers.hpp - single-value CRDTs: last-writer-wins, max, multi-value.
+//
+// All three are plain value types (not thread-safe). merge() is commutative, associative and
+// idempotent on every reachable state, so replicas that saw the same writes read the same value
+// whatever the order, duplication or batching of deliveries.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <rxsync/core/time.hpp>
+#include <rxsync/crdt/dot_context.hpp>
+#include <rxsync/storage/codec.hpp>
+
+namespace rxsync {
+
+// Last writer wins by (timestamp, actor), then by value, so the winner never depends on the
+// order of merges. Timestamps are rxsync::TimePoint values passed in by the caller (from a
+// Scheduler, or wall/hybrid time converted to TimePoint when replicas are on different machines).
+// assign() stamps max(now, current + 1ns), so a write made after observing a state wins over it
+// even when the local clock is behind. T must be totally ordered.
+template <class T, class Actor = std::string>
+class LwwRegister {
+ public:
+  static constexpr std::uint8_t kTag = 0x4c;  // 'L'
+
+  LwwRegister() = default;
+  LwwRegister(T value, TimePoint timestamp, Actor actor)
+      : value_(std::move(value)), timestamp_(timestamp), actor_(std::move(actor)) {}
+
+  void assign(T value, TimePoint now, Actor actor) {
+    if (timestamp_ == TimePoint::max()) {
+      throw std::overflow_error("rxsync::LwwRegister: timestamp is at TimePoint::max()");
+    }
+    const TimePoint next = timestamp_ + Duration{1};
+    timestamp_ = now > next ? now : next;
+    value_ = std::move(value);
+    actor_ = std::move(actor);
+  }
+
+  const T& value() const noexcept { return value_; }
+  TimePoint timestamp() const noexcept { return timestamp_; }
+  const Actor& actor() const noexcept { return actor_; }
+
+  void merge(const LwwRegister& other) {
+    if (precedes(*this, other)) *this = other;
+  }
+
+  friend bool operator==(const LwwRegister& a, const LwwRegister& b) {
+    return a.timestamp_ == b.timestamp_ && a.actor_ == b.actor_ && a.value_ == b.value_;
+  }
+
+  void encode_to(BinaryWriter& w) const {
+    w.put_u8(kTag);
+    write_value(w, timestamp_);
+    write_value(w, actor_);
+    write_value(w, value_);
+  }
+  static LwwRegister decode_from(BinaryReader& r) {
+    r.expect_tag(kTag, "LwwRegister");
+    const auto ts = read_value<TimePoint>(r);
+    Actor actor = read_value<Actor>(r);
+    T value = read_value<T>(r);
+    return LwwRegister(std::move(value), ts, std::move(actor));
+  }
+  std::string encode() const { return encode_value(*this); }
+  static LwwRegister decode(std::string_view bytes) { return decode_value<LwwRegister>(bytes); }
+
+ private:
+  // Strict total order on (timestamp, actor, value).
+  static bool precedes(const LwwRegister& a, const LwwRegister& b) {
+    if (a.timestamp_ != b.timestamp_) return a.timestamp_ < b.timestamp_;
+    if (a.actor_ < b.actor_) return true;
+    if (b.actor_ < a.actor_) return false;
+    return a.value_ < b.value_;
+  }
+
+  T value_{};
+  TimePoint timestamp_{};
+  Actor actor_{};
+};
+
+// Keeps the largest value ever assigned (unread counters, last-modified times, high-water
+// marks). Starts at T{} unless given an initial value.
+template <class T>
+class MaxRegister {
+ public:
+  static constexpr std::uint8_t kTag = 0x4d;  // 'M'
+
+  MaxRegister() = default;
+  explicit MaxRegister(T initial) : value_(std::move(initial)) {}
+
+  // Returns whether the value grew (a smaller value is absorbed, by design).
+  bool assign(const T& v) {
+    if (!(value_ < v)) return false;
+    value_ = v;
+    return true;
+  }
+  const T& value() const noexcept { return value_; }
+  void merge(const MaxRegister& other) { assign(other.value_); }
+
+  friend bool operator==(const MaxRegister& a, const MaxRegister& b) {
+    return a.value_ == b.value_;
+  }
+
+  void encode_to(BinaryWriter& w) const {
+    w.put_u8(kTag);
+    write_value(w, value_);
+  }
+  static MaxRegister decode_from(BinaryReader& r) {
+    r.expect_tag(kTag, "MaxRegister");
+    return MaxRegister(read_value<T>(r));
+  }
+  std::string encode() const { return encode_value(*this); }
+  static MaxRegister decode(std::string_view bytes) { return decode_value<MaxRegister>(bytes); }
+
+ private:
+  T value_{};
+};
+
+// Multi-value register: concurrent writes are all kept (siblings) and values() returns them; a
+// write made after observing siblings replaces them all. Causality comes from dots, so there are
+// no false conflicts (a write never becomes a sibling of something it has seen).
+template <class T, class Actor = std::string>
+class MvRegister {
+ public:
+  static constexpr std::uint8_t kTag = 0x52;  // 'R'
+
+  void assign(const Actor& actor, T value) {
+    auto dot = kernel_.next_dot(actor);
+    kernel_.clear();
+    kernel_.add(std::move(value), std::move(dot), detail::Unit{});
+  }
+  // Sorted, duplicates folded; empty before the first write.
+  std::set<T> values() const {
+    std::set<T> out;
+    for (const auto& entry : kernel_.map()) out.insert(out.end(), entry.first);
+    return out;
+  }
+  // True while concurrent writes are unresolved.
+  bool has_conflict() const noexcept { return kernel_.map().size() > 1; }
+  void merge(const MvRegister& other) { kernel_.join(other.kernel_); }
+  const VectorClock<Actor>& context() const noexcept { return kernel_.context(); }
+
+  friend bool operator==(const MvRegister& a, const MvRegister& b) {
+    return a.kernel_ == b.kernel_;
+  }
+
+  void encode_to(BinaryWriter& w) const {
+    w.put_u8(kTag);
+    kernel_.encode_to(w);
+  }
+  static MvRegister decode_from(BinaryReader& r) {
+    r.expect_tag(kTag, "MvRegister");
+    MvRegister out;
+    out.kernel_ = DotMap<T, detail::Unit, Actor>::decode_from(r);
+    return out;
+  }
+  std::string encode() const { return encode_value(*this); }
+  static MvRegister decode(std::string_view bytes) { return decode_value<MvRegister>(bytes); }
+
+ private:
+  DotMap<T, detail::Unit, Actor> kernel_;
+};
+
+}  // namespace rxsync
