@@ -1,0 +1,225 @@
+// Reactive layer benchmarks, each beside a hand-written baseline doing the same work, so a
+// single run gives the ratios (see docs/reactive.md and the issue for the targets).
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <numeric>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include <rxsync/rx/observable.hpp>
+#include <rxsync/rx/operators/filtering.hpp>
+#include <rxsync/rx/operators/rate_limiting.hpp>
+#include <rxsync/rx/operators/transform.hpp>
+#include <rxsync/rx/sources.hpp>
+#include <rxsync/rx/subjects/publish_subject.hpp>
+#include <rxsync/schedulers/virtual_time_scheduler.hpp>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::vector<int> make_data() {
+  std::vector<int> data(1024);
+  std::iota(data.begin(), data.end(), 0);
+  return data;
+}
+
+inline int map_fn(int x) { return x * 3 + 1; }
+inline bool filter_fn(int x) { return x % 2 == 0; }
+// The operators get lambdas (as user code does), so the call is resolved at compile time.
+constexpr auto map_op = [](int x) { return map_fn(x); };
+constexpr auto filter_op = [](int x) { return filter_fn(x); };
+
+// ---- fan-out: one on_next to N observers --------------------------------------------------
+
+void BM_SubjectFanout(benchmark::State& state) {
+  rxsync::PublishSubject<int> subject;
+  std::vector<std::int64_t> sinks(static_cast<std::size_t>(state.range(0)));
+  std::vector<rxsync::Subscription> subs;
+  for (auto& sink : sinks) subs.push_back(subject.subscribe([&sink](int v) { sink += v; }));
+  int i = 0;
+  for (auto _ : state) subject.on_next(++i);
+  benchmark::DoNotOptimize(sinks.data());
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_SubjectFanout)->Arg(100);
+
+void BM_Baseline_FunctionFanout(benchmark::State& state) {
+  std::vector<std::int64_t> sinks(static_cast<std::size_t>(state.range(0)));
+  std::vector<std::function<void(int)>> observers;
+  for (auto& sink : sinks) observers.emplace_back([&sink](int v) { sink += v; });
+  int i = 0;
+  for (auto _ : state) {
+    ++i;
+    for (auto& f : observers) f(i);
+  }
+  benchmark::DoNotOptimize(sinks.data());
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_Baseline_FunctionFanout)->Arg(100);
+
+// ---- 1024 ints through map then filter, summed ---------------------------------------------
+
+void BM_StaticChain_MapFilter(benchmark::State& state) {
+  const auto data = make_data();
+  auto chain = rxsync::from(std::span<const int>(data)) | rxsync::ops::map(map_op) |
+               rxsync::ops::filter(filter_op);
+  for (auto _ : state) {
+    std::int64_t sum = 0;
+    chain.subscribe([&sum](int v) { sum += v; });
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations() * 1024);
+}
+BENCHMARK(BM_StaticChain_MapFilter);
+
+void BM_ErasedChain_MapFilter(benchmark::State& state) {
+  const auto data = make_data();
+  rxsync::Observable<int> chain = rxsync::from(std::span<const int>(data)) |
+                                  rxsync::ops::map(map_op) | rxsync::ops::filter(filter_op);
+  for (auto _ : state) {
+    std::int64_t sum = 0;
+    chain.subscribe([&sum](int v) { sum += v; });
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations() * 1024);
+}
+BENCHMARK(BM_ErasedChain_MapFilter);
+
+void BM_Baseline_Loop_MapFilter(benchmark::State& state) {
+  const auto data = make_data();
+  for (auto _ : state) {
+    std::int64_t sum = 0;
+    for (int x : data) {
+      const int y = map_fn(x);
+      if (filter_fn(y)) sum += y;
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations() * 1024);
+}
+BENCHMARK(BM_Baseline_Loop_MapFilter);
+
+// ---- subscription costs ----------------------------------------------------------------------
+
+void BM_SubjectSubscribe(benchmark::State& state) {
+  std::int64_t sink = 0;
+  for (auto _ : state) {
+    rxsync::PublishSubject<int> subject;
+    for (std::int64_t i = 0; i < state.range(0); ++i)
+      subject.subscribe([&sink](int v) { sink += v; });
+    subject.on_next(1);
+  }
+  benchmark::DoNotOptimize(sink);
+}
+BENCHMARK(BM_SubjectSubscribe)->Arg(100);
+
+void BM_Baseline_FunctionSubscribe(benchmark::State& state) {
+  std::int64_t sink = 0;
+  for (auto _ : state) {
+    std::vector<std::function<void(int)>> observers;
+    for (std::int64_t i = 0; i < state.range(0); ++i)
+      observers.emplace_back([&sink](int v) { sink += v; });
+    for (auto& f : observers) f(1);
+    benchmark::DoNotOptimize(observers.data());
+  }
+  benchmark::DoNotOptimize(sink);
+}
+BENCHMARK(BM_Baseline_FunctionSubscribe)->Arg(100);
+
+void BM_SubjectOnNext(benchmark::State& state) {
+  rxsync::PublishSubject<int> subject;
+  std::int64_t sink = 0;
+  for (std::int64_t i = 0; i < state.range(0); ++i)
+    subject.subscribe([&sink](int v) { sink += v; });
+  int i = 0;
+  for (auto _ : state) subject.on_next(++i);
+  benchmark::DoNotOptimize(sink);
+}
+BENCHMARK(BM_SubjectOnNext)->Arg(1);
+
+void BM_Baseline_FunctionOnNext(benchmark::State& state) {
+  std::int64_t sink = 0;
+  std::function<void(int)> f = [&sink](int v) { sink += v; };
+  benchmark::DoNotOptimize(&f);
+  int i = 0;
+  for (auto _ : state) {
+    f(++i);
+    benchmark::ClobberMemory();
+  }
+  benchmark::DoNotOptimize(sink);
+}
+BENCHMARK(BM_Baseline_FunctionOnNext);
+
+void BM_SubscribeUnsubscribe(benchmark::State& state) {
+  rxsync::PublishSubject<int> subject;
+  std::int64_t sink = 0;
+  for (auto _ : state) {
+    auto sub = subject.subscribe([&sink](int v) { sink += v; });
+    sub.unsubscribe();
+  }
+  benchmark::DoNotOptimize(sink);
+}
+BENCHMARK(BM_SubscribeUnsubscribe);
+
+void BM_Baseline_FunctionAddRemove(benchmark::State& state) {
+  std::int64_t sink = 0;
+  std::vector<std::shared_ptr<std::function<void(int)>>> observers;
+  for (auto _ : state) {
+    observers.push_back(std::make_shared<std::function<void(int)>>([&sink](int v) { sink += v; }));
+    observers.pop_back();
+  }
+  benchmark::DoNotOptimize(sink);
+}
+BENCHMARK(BM_Baseline_FunctionAddRemove);
+
+// ---- debounce: 1M events, each restarting the quiet period, in virtual time ------------------
+
+constexpr int kDebounceEvents = 1'000'000;
+
+void BM_DebounceVirtualTime(benchmark::State& state) {
+  for (auto _ : state) {
+    rxsync::VirtualTimeScheduler vts;
+    rxsync::PublishSubject<int> subject;
+    std::int64_t last = 0;
+    auto sub = (subject | rxsync::ops::debounce(10us, vts)).subscribe([&last](int v) { last = v; });
+    for (int i = 0; i < kDebounceEvents; ++i) {
+      subject.on_next(i);
+      vts.advance_by(1us);
+    }
+    vts.advance_by(1ms);
+    benchmark::DoNotOptimize(last);
+  }
+  state.SetItemsProcessed(state.iterations() * kDebounceEvents);
+}
+BENCHMARK(BM_DebounceVirtualTime)->Unit(benchmark::kMillisecond);
+
+void BM_Baseline_DebounceLoop(benchmark::State& state) {
+  for (auto _ : state) {
+    std::int64_t now = 0;
+    std::int64_t last = 0;
+    std::optional<int> pending;
+    std::int64_t due = 0;
+    for (int i = 0; i < kDebounceEvents; ++i) {
+      pending = i;  // each event restarts the quiet period, as debounce's timer does
+      due = now + 10'000;
+      now += 1'000;
+      benchmark::DoNotOptimize(pending);
+      benchmark::DoNotOptimize(due);
+      if (pending && due <= now) {
+        last = *pending;
+        pending.reset();
+      }
+    }
+    if (pending) last = *pending;
+    benchmark::DoNotOptimize(last);
+  }
+  state.SetItemsProcessed(state.iterations() * kDebounceEvents);
+}
+BENCHMARK(BM_Baseline_DebounceLoop)->Unit(benchmark::kMillisecond);
+
+}  // namespace

@@ -1,0 +1,156 @@
+// rxsync/rx/observable.hpp - static observable chains and the type-erased Observable<T>.
+//
+// `src | ops::map(f) | ops::filter(g)` builds a StaticObservable whose type records the whole
+// chain; subscribing builds one nested sink object whose on_next calls are direct and inlinable.
+// Observable<T> is the one erasure point: a copyable handle (a shared_ptr to the erased chain)
+// that every static chain converts to implicitly or via as_observable(). Subscribing is
+// thread-safe for the built-in sources; see docs/reactive.md for the threading model.
+#pragma once
+
+#include <concepts>
+#include <exception>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include <rxsync/core/subscription.hpp>
+#include <rxsync/rx/observer.hpp>
+
+namespace rxsync {
+
+template <class T>
+class Observable;
+
+namespace detail {
+
+template <class S>
+concept IsObservable = requires {
+  typename S::value_type;
+  requires S::is_rxsync_observable;
+};
+
+// Gives every observable type the user-facing subscribe() overloads and as_observable(). The
+// derived type provides subscribe_observer(Sink) - the call operators use to chain.
+template <class Derived, class T>
+class ObservableMixin {
+ public:
+  using value_type = T;
+  static constexpr bool is_rxsync_observable = true;
+
+  // subscribe(on_next[, on_error[, on_completed]]). Without on_error, an error goes to the
+  // unhandled-error hook (see set_unhandled_error_handler), never nowhere.
+  template <class OnNext, class OnError = ReportUnhandled, class OnCompleted = NoopCompleted>
+  requires std::invocable<OnNext&, const T&> && std::invocable<OnError&, std::exception_ptr> &&
+      std::invocable<OnCompleted&>
+          Subscription subscribe(OnNext on_next, OnError on_error = {},
+                                 OnCompleted on_completed = {})
+  const {
+    auto state = std::make_shared<DisposableList>();
+    self().subscribe_observer(RootObserver<T, OnNext, OnError, OnCompleted>(
+        state, std::move(on_next), std::move(on_error), std::move(on_completed)));
+    return Subscription(std::move(state));
+  }
+
+  // subscribe(observer) for an object with on_next / on_error / on_completed members. The
+  // object is shared, not copied, so the caller may keep a pointer to it.
+  template <class O>
+  requires Observer<O, T> &&(!std::invocable<O&, const T&>)Subscription
+      subscribe(std::shared_ptr<O> obs) const {
+    return subscribe([obs](const T& v) { obs->on_next(v); },
+                     [obs](std::exception_ptr e) { obs->on_error(std::move(e)); },
+                     [obs] { obs->on_completed(); });
+  }
+  template <class O>
+  requires Observer<std::decay_t<O>, T> &&
+      (!std::invocable<std::decay_t<O>&, const T&>)&&(!Sink<std::decay_t<O>, T>)Subscription
+      subscribe(O&& obs) const {
+    return subscribe(std::make_shared<std::decay_t<O>>(std::forward<O>(obs)));
+  }
+
+  Observable<T> as_observable() const { return Observable<T>(self()); }
+
+ private:
+  const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
+};
+
+}  // namespace detail
+
+// A chain whose type is known at compile time. `Strategy` holds the upstream chain by value
+// and has `template <class Sink> void subscribe(Sink) const`. Copyable when its parts are;
+// subscribing does not modify it, so one chain may be subscribed many times.
+template <class T, class Strategy>
+class StaticObservable : public detail::ObservableMixin<StaticObservable<T, Strategy>, T> {
+ public:
+  explicit StaticObservable(Strategy s) : strategy_(std::move(s)) {}
+
+  template <class O>
+  void subscribe_observer(O obs) const {
+    static_assert(detail::Sink<O, T>, "rxsync: subscribe_observer needs a sink of the value type");
+    strategy_.subscribe(std::move(obs));
+  }
+
+ private:
+  Strategy strategy_;
+};
+
+template <class T, class Strategy>
+StaticObservable<T, Strategy> make_static_observable(Strategy s) {
+  return StaticObservable<T, Strategy>(std::move(s));
+}
+
+// The type-erased observable: copyable and cheap (one shared_ptr). Building one from a static
+// chain allocates once; each subscribe allocates the erased sink once; each on_next costs one
+// virtual call at the boundary. A default-constructed Observable never emits (like never()).
+template <class T>
+class Observable : public detail::ObservableMixin<Observable<T>, T> {
+  struct Source {
+    Source() = default;
+    Source(const Source&) = delete;
+    Source& operator=(const Source&) = delete;
+    virtual ~Source() = default;
+    virtual void subscribe(AnyObserver<T> obs) const = 0;
+  };
+  template <class S>
+  struct Impl final : Source {
+    explicit Impl(S s) : src(std::move(s)) {}
+    void subscribe(AnyObserver<T> obs) const override { src.subscribe_observer(std::move(obs)); }
+    S src;
+  };
+
+ public:
+  Observable() = default;
+
+  template <class S>
+  requires(!std::is_same_v<std::remove_cvref_t<S>, Observable> &&
+           detail::IsObservable<std::remove_cvref_t<S>> &&
+           std::is_same_v<typename std::remove_cvref_t<S>::value_type, T>)
+      Observable(S&& src)  // NOLINT(google-explicit-constructor): the one implicit erasure point
+      : src_(std::make_shared<const Impl<std::remove_cvref_t<S>>>(std::forward<S>(src))) {}
+
+  template <class O>
+  void subscribe_observer(O obs) const {
+    if (!src_) return;
+    if constexpr (std::is_same_v<O, AnyObserver<T>>) {
+      src_->subscribe(std::move(obs));
+    } else {
+      src_->subscribe(AnyObserver<T>(std::move(obs)));
+    }
+  }
+
+ private:
+  std::shared_ptr<const Source> src_;
+};
+
+// `observable | operator`: applies an operator (any callable taking the observable).
+template <class Src, class Op>
+requires detail::IsObservable<std::remove_cvref_t<Src>> && std::invocable<Op, Src>
+auto operator|(Src&& src, Op&& op) { return std::forward<Op>(op)(std::forward<Src>(src)); }
+
+namespace detail {
+
+template <class Src>
+using ValueOf = typename std::remove_cvref_t<Src>::value_type;
+
+}  // namespace detail
+
+}  // namespace rxsync

@@ -1,0 +1,364 @@
+// rxsync/rx/observer.hpp - the observer protocol and the observers rxsync builds chains from.
+//
+// An observer receives on_next(const T&)*, then at most one of on_error / on_completed. Inside a
+// chain every observer is also a *sink*: is_disposed() tells a source to stop, add(Subscription)
+// hands it a resource to cancel when the subscriber goes away. Operators wrap their downstream
+// sink by value, so a static chain is one object whose on_next calls inline into each other.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <concepts>
+#include <cstddef>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <rxsync/core/subscription.hpp>
+
+namespace rxsync {
+
+// What user code may pass to subscribe(): anything with the three callbacks.
+template <class O, class T>
+concept Observer = requires(O& o, const T& v, std::exception_ptr e) {
+  o.on_next(v);
+  o.on_error(e);
+  o.on_completed();
+};
+
+namespace detail {
+
+// What operators and sources talk to: an Observer that also reports disposal and collects the
+// resources (upstream subscriptions, timers) to cancel when it is disposed.
+template <class O, class T>
+concept Sink = Observer<O, T> && requires(O& o, const O& co, Subscription s) {
+  { co.is_disposed() } -> std::convertible_to<bool>;
+  o.add(std::move(s));
+};
+
+}  // namespace detail
+
+// ---- unhandled errors --------------------------------------------------------------------------
+
+using UnhandledErrorHandler = void (*)(std::exception_ptr) noexcept;
+
+namespace detail {
+inline void default_unhandled_error(std::exception_ptr e) noexcept {
+  const char* what = "unknown exception";
+  try {
+    if (e) std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  std::fprintf(stderr, "rxsync: on_error reached a subscriber without an error handler: %s\n",
+               what);
+  std::terminate();
+}
+inline std::atomic<UnhandledErrorHandler>& unhandled_error_handler_slot() noexcept {
+  static std::atomic<UnhandledErrorHandler> slot{&default_unhandled_error};
+  return slot;
+}
+}  // namespace detail
+
+// An error that reaches a subscriber which gave no on_error callback is never dropped: it goes
+// to this process-wide hook. The default prints the error and calls std::terminate() (RxJS
+// rethrows it asynchronously, which is as fatal). Returns the previous handler.
+inline UnhandledErrorHandler set_unhandled_error_handler(UnhandledErrorHandler h) noexcept {
+  return detail::unhandled_error_handler_slot().exchange(h ? h : &detail::default_unhandled_error);
+}
+inline void report_unhandled_error(std::exception_ptr e) noexcept {
+  detail::unhandled_error_handler_slot().load()(std::move(e));
+}
+
+namespace detail {
+
+struct ReportUnhandled {
+  void operator()(std::exception_ptr e) const noexcept { report_unhandled_error(std::move(e)); }
+};
+struct NoopCompleted {
+  void operator()() const noexcept {}
+};
+
+// A set of resources cancelled together, plus a `stopped` flag that is raised first (by a
+// terminal event or by unsubscribe) so that emitters stop before resources are released.
+// add() and unsubscribe() are thread-safe; is_stopped() is one atomic load.
+class DisposableList final : public SubscriptionState {
+ public:
+  bool is_stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
+  // Raises the flag; true for the caller that raised it (the one that owns the terminal event).
+  bool stop() noexcept { return !stopped_.exchange(true, std::memory_order_acq_rel); }
+
+  void add(Subscription s) {
+    if (!s.is_subscribed()) return;
+    {
+      std::lock_guard lock(mutex_);
+      if (!is_disposed()) {
+        if (!first_.is_subscribed()) {
+          first_ = std::move(s);
+          return;
+        }
+        // Resources that finished on their own (a fired timer, a completed inner source) are
+        // dropped now and then, so a long-lived subscriber does not grow without bound.
+        if (rest_.size() >= prune_at_) {
+          std::erase_if(rest_, [](const Subscription& r) { return !r.is_subscribed(); });
+          prune_at_ = std::max<std::size_t>(8, rest_.size() * 2);
+        }
+        rest_.push_back(std::move(s));
+        return;
+      }
+    }
+    s.unsubscribe();
+  }
+
+ private:
+  void dispose() noexcept override {
+    stopped_.store(true, std::memory_order_release);
+    Subscription first;
+    std::vector<Subscription> rest;
+    {
+      std::lock_guard lock(mutex_);
+      first = std::move(first_);
+      rest.swap(rest_);
+    }
+    // Outside the lock: a teardown may re-enter (e.g. complete another subscriber).
+    first.unsubscribe();
+    for (auto& s : rest) s.unsubscribe();
+  }
+
+  std::atomic<bool> stopped_{false};
+  std::mutex mutex_;
+  Subscription first_;  // most subscribers own exactly one upstream: keep it out of the vector
+  std::vector<Subscription> rest_;
+  std::size_t prune_at_ = 8;
+};
+
+// The end of a chain: user callbacks plus the subscriber's DisposableList (whose Subscription
+// is what subscribe() returns). Enforces the contract: nothing after a terminal event or after
+// unsubscribe; a terminal event releases every upstream resource after its callback ran.
+template <class T, class OnNext, class OnError, class OnCompleted>
+class RootObserver {
+ public:
+  RootObserver(std::shared_ptr<DisposableList> state, OnNext n, OnError e, OnCompleted c)
+      : state_(std::move(state)),
+        on_next_(std::move(n)),
+        on_error_(std::move(e)),
+        on_completed_(std::move(c)) {}
+
+  // An exception escaping a user callback is reported to the unhandled-error hook, as RxJS
+  // reports it, rather than unwinding into the producer (a subject, a scheduler's loop).
+  void on_next(const T& v) {
+    if (state_->is_stopped()) return;
+    try {
+      on_next_(v);
+    } catch (...) {
+      report_unhandled_error(std::current_exception());
+    }
+  }
+  void on_error(std::exception_ptr e) {
+    if (!state_->stop()) return;
+    Finish finish{state_.get()};
+    try {
+      on_error_(std::move(e));
+    } catch (...) {
+      report_unhandled_error(std::current_exception());
+    }
+  }
+  void on_completed() {
+    if (!state_->stop()) return;
+    Finish finish{state_.get()};
+    try {
+      on_completed_();
+    } catch (...) {
+      report_unhandled_error(std::current_exception());
+    }
+  }
+  bool is_disposed() const noexcept { return state_->is_stopped(); }
+  void add(Subscription s) { state_->add(std::move(s)); }
+
+ private:
+  struct Finish {
+    DisposableList* state;
+    ~Finish() { state->unsubscribe(); }
+  };
+  std::shared_ptr<DisposableList> state_;
+  [[no_unique_address]] OnNext on_next_;
+  [[no_unique_address]] OnError on_error_;
+  [[no_unique_address]] OnCompleted on_completed_;
+};
+
+// Base for operator sinks that forward everything except on_next to the downstream sink.
+template <class Down>
+class ForwardingSink {
+ public:
+  explicit ForwardingSink(Down down) : down_(std::move(down)) {}
+  void on_error(std::exception_ptr e) { down_.on_error(std::move(e)); }
+  void on_completed() { down_.on_completed(); }
+  bool is_disposed() const noexcept { return down_.is_disposed(); }
+  void add(Subscription s) { down_.add(std::move(s)); }
+
+ protected:
+  Down down_;
+};
+
+// A replaceable slot for one resource (the current timer of debounce, interval's next tick).
+// set() cancels what it replaces; once disposed, whatever is set is cancelled at once.
+// Thread-safe.
+class SerialSubscription final : public SubscriptionState {
+ public:
+  void set(Subscription s) {
+    Subscription old;
+    {
+      std::lock_guard lock(mutex_);
+      if (!is_disposed()) {
+        old = std::exchange(current_, std::move(s));
+        s = Subscription();
+      }
+    }
+    old.unsubscribe();
+    s.unsubscribe();  // non-empty only when we were already disposed
+  }
+
+ private:
+  void dispose() noexcept override {
+    Subscription taken;
+    {
+      std::lock_guard lock(mutex_);
+      taken = std::move(current_);
+    }
+    taken.unsubscribe();
+  }
+  std::mutex mutex_;
+  Subscription current_;
+};
+
+// A sink with its own DisposableList nested inside the downstream's: what an operator gives its
+// upstream when it must be able to cut that upstream off alone (take, switch_map's inner
+// source, one attempt of retry). Disposed when the downstream is, or by cut().
+template <class Down>
+class CuttableSink {
+ public:
+  explicit CuttableSink(Down down)
+      : down_(std::move(down)), own_(std::make_shared<DisposableList>()) {
+    down_.add(Subscription(own_));
+  }
+  bool is_disposed() const noexcept { return own_->is_stopped() || down_.is_disposed(); }
+  void add(Subscription s) { own_->add(std::move(s)); }
+  const std::shared_ptr<DisposableList>& upstream_list() const noexcept { return own_; }
+  // Stops and unsubscribes the upstream. Returns false if it was already cut.
+  bool cut() noexcept {
+    bool first = own_->stop();
+    own_->unsubscribe();
+    return first;
+  }
+
+ protected:
+  Down down_;
+  std::shared_ptr<DisposableList> own_;
+};
+
+}  // namespace detail
+
+// An Observer made of callables, for code that wants an observer object rather than passing the
+// callbacks to subscribe() directly: `src.subscribe(make_observer<int>(on_next, on_error))`.
+// Not thread-safe by itself (the Rx contract serializes calls).
+template <class T, class OnNext, class OnError = detail::ReportUnhandled,
+          class OnCompleted = detail::NoopCompleted>
+class LambdaObserver {
+ public:
+  LambdaObserver(OnNext n, OnError e, OnCompleted c)
+      : on_next_(std::move(n)), on_error_(std::move(e)), on_completed_(std::move(c)) {}
+  void on_next(const T& v) { on_next_(v); }
+  void on_error(std::exception_ptr e) { on_error_(std::move(e)); }
+  void on_completed() { on_completed_(); }
+
+ private:
+  [[no_unique_address]] OnNext on_next_;
+  [[no_unique_address]] OnError on_error_;
+  [[no_unique_address]] OnCompleted on_completed_;
+};
+
+template <class T, class OnNext, class OnError = detail::ReportUnhandled,
+          class OnCompleted = detail::NoopCompleted>
+requires std::invocable<OnNext&, const T&> && std::invocable<OnError&, std::exception_ptr> &&
+    std::invocable<OnCompleted&>
+        LambdaObserver<T, OnNext, OnError, OnCompleted> make_observer(OnNext n, OnError e = {},
+                                                                      OnCompleted c = {}) {
+  return {std::move(n), std::move(e), std::move(c)};
+}
+
+// A type-erased, copyable sink: the one observer type that crosses the Observable<T> boundary
+// and that create() hands to user code. Copies share one observer. Calls must be serialized
+// (the Rx contract); is_disposed() and add() are thread-safe.
+template <class T>
+class AnyObserver {
+  struct Base {
+    Base() = default;
+    Base(const Base&) = delete;
+    Base& operator=(const Base&) = delete;
+    virtual ~Base() = default;
+    virtual void on_next(const T& v) = 0;
+    virtual void on_error(std::exception_ptr e) = 0;
+    virtual void on_completed() = 0;
+    virtual bool is_disposed() const noexcept = 0;
+    virtual void add(Subscription s) = 0;
+  };
+  template <class O>
+  struct Impl final : Base {
+    explicit Impl(O o) : obs(std::move(o)) {}
+    void on_next(const T& v) override { obs.on_next(v); }
+    void on_error(std::exception_ptr e) override { obs.on_error(std::move(e)); }
+    void on_completed() override { obs.on_completed(); }
+    bool is_disposed() const noexcept override { return obs.is_disposed(); }
+    void add(Subscription s) override { obs.add(std::move(s)); }
+    O obs;
+  };
+
+ public:
+  using value_type = T;
+
+  template <class O>
+  requires(!std::is_same_v<std::remove_cvref_t<O>, AnyObserver> &&
+           detail::Sink<std::decay_t<O>, T>) explicit AnyObserver(O&& obs)
+      : impl_(std::make_shared<Impl<std::decay_t<O>>>(std::forward<O>(obs))) {}
+
+  void on_next(const T& v) const { impl_->on_next(v); }
+  void on_error(std::exception_ptr e) const { impl_->on_error(std::move(e)); }
+  void on_completed() const { impl_->on_completed(); }
+  bool is_disposed() const noexcept { return impl_->is_disposed(); }
+  // Registers a teardown to run when the subscriber unsubscribes or terminates (RxJS add()).
+  void add(Subscription s) const { impl_->add(std::move(s)); }
+
+ private:
+  std::shared_ptr<Base> impl_;
+};
+
+// The user-facing observer handed to create(): an AnyObserver that also drops events sent
+// after a terminal event, so a misbehaving producer cannot break the contract downstream.
+template <class T>
+class Subscriber {
+ public:
+  using value_type = T;
+  explicit Subscriber(AnyObserver<T> down) : down_(std::move(down)) {}
+
+  void on_next(const T& v) const {
+    if (!down_.is_disposed()) down_.on_next(v);
+  }
+  void on_error(std::exception_ptr e) const {
+    if (!down_.is_disposed()) down_.on_error(std::move(e));
+  }
+  void on_completed() const {
+    if (!down_.is_disposed()) down_.on_completed();
+  }
+  bool is_disposed() const noexcept { return down_.is_disposed(); }
+  void add(Subscription s) const { down_.add(std::move(s)); }
+
+ private:
+  AnyObserver<T> down_;
+};
+
+}  // namespace rxsync

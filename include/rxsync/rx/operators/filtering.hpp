@@ -1,0 +1,181 @@
+// rxsync/rx/operators/filtering.hpp - operators that pass some values on: take, skip,
+// take_while, distinct_until_changed.
+//
+// take and take_while cut their upstream off (unsubscribe it) the moment they complete, as in
+// RxJS, even if something downstream is still busy. No allocation per value.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include <rxsync/rx/observable.hpp>
+#include <rxsync/rx/observer.hpp>
+#include <rxsync/rx/operators/transform.hpp>
+
+namespace rxsync {
+
+namespace detail {
+
+// A sink that can cut its upstream and then ignores it.
+template <class Down>
+class CutSinkBase : public CuttableSink<Down> {
+ public:
+  using CuttableSink<Down>::CuttableSink;
+  void on_error(std::exception_ptr e) {
+    if (this->cut()) this->down_.on_error(std::move(e));
+  }
+  void on_completed() {
+    if (this->cut()) this->down_.on_completed();
+  }
+
+ protected:
+  void finish() {
+    if (this->cut()) this->down_.on_completed();
+  }
+};
+
+template <class Down>
+class TakeSink : public CutSinkBase<Down> {
+ public:
+  TakeSink(Down d, std::size_t n) : CutSinkBase<Down>(std::move(d)), remaining_(n) {}
+  template <class V>
+  void on_next(const V& v) {
+    if (remaining_ == 0) return;
+    --remaining_;
+    this->down_.on_next(v);
+    if (remaining_ == 0) this->finish();
+  }
+
+ private:
+  std::size_t remaining_;
+};
+
+template <class Down, class F>
+class TakeWhileSink : public CutSinkBase<Down> {
+ public:
+  TakeWhileSink(Down d, const F& f) : CutSinkBase<Down>(std::move(d)), f_(f) {}
+  template <class V>
+  void on_next(const V& v) {
+    if (this->own_->is_stopped()) return;
+    bool keep = false;
+    try {
+      keep = static_cast<bool>(f_(v));
+    } catch (...) {
+      this->on_error(std::current_exception());
+      return;
+    }
+    if (keep) {
+      this->down_.on_next(v);
+    } else {
+      this->finish();
+    }
+  }
+
+ private:
+  [[no_unique_address]] F f_;
+};
+
+template <class Down>
+class SkipSink : public ForwardingSink<Down> {
+ public:
+  SkipSink(Down d, std::size_t n) : ForwardingSink<Down>(std::move(d)), remaining_(n) {}
+  template <class V>
+  void on_next(const V& v) {
+    if (remaining_ > 0) {
+      --remaining_;
+      return;
+    }
+    this->down_.on_next(v);
+  }
+
+ private:
+  std::size_t remaining_;
+};
+
+struct EqualTo {
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    return a == b;
+  }
+};
+
+template <class Down, class T, class Eq>
+class DistinctSink : public ForwardingSink<Down> {
+ public:
+  DistinctSink(Down d, const Eq& eq) : ForwardingSink<Down>(std::move(d)), eq_(eq) {}
+  void on_next(const T& v) {
+    if (last_) {
+      bool same = false;
+      try {
+        same = static_cast<bool>(eq_(std::as_const(*last_), v));
+      } catch (...) {
+        this->down_.on_error(std::current_exception());
+        return;
+      }
+      if (same) return;
+      *last_ = v;  // the key moves only when a value is emitted
+    } else {
+      last_.emplace(v);
+    }
+    this->down_.on_next(v);
+  }
+
+ private:
+  std::optional<T> last_;
+  [[no_unique_address]] Eq eq_;
+};
+
+}  // namespace detail
+
+namespace ops {
+
+// Emits the first n values, then completes and unsubscribes the upstream. take(0) completes
+// at once without subscribing.
+inline auto take(std::size_t n) {
+  return [n]<class Src>(Src&& src) {
+    using T = detail::ValueOf<Src>;
+    return detail::wrap_observable<T>(std::forward<Src>(src), [n]<class O>(O down) {
+      if (n == 0) down.on_completed();  // the sink then reports disposed: upstream sees nothing
+      return detail::TakeSink<O>(std::move(down), n);
+    });
+  };
+}
+
+// Drops the first n values.
+inline auto skip(std::size_t n) {
+  return [n]<class Src>(Src&& src) {
+    using T = detail::ValueOf<Src>;
+    return detail::wrap_observable<T>(std::forward<Src>(src), [n]<class O>(O down) {
+      return detail::SkipSink<O>(std::move(down), n);
+    });
+  };
+}
+
+// Emits values while pred(v) holds; completes (without emitting) at the first that fails.
+template <class F>
+auto take_while(F pred) {
+  return [pred = std::move(pred)]<class Src>(Src&& src) {
+    using T = detail::ValueOf<Src>;
+    return detail::wrap_observable<T>(std::forward<Src>(src), [pred]<class O>(O down) {
+      return detail::TakeWhileSink<O, F>(std::move(down), pred);
+    });
+  };
+}
+
+// Drops a value equal to the last one emitted. eq(previous, current) -> bool.
+template <class Eq = detail::EqualTo>
+auto distinct_until_changed(Eq eq = {}) {
+  return [eq = std::move(eq)]<class Src>(Src&& src) {
+    using T = detail::ValueOf<Src>;
+    return detail::wrap_observable<T>(std::forward<Src>(src), [eq]<class O>(O down) {
+      return detail::DistinctSink<O, T, Eq>(std::move(down), eq);
+    });
+  };
+}
+
+}  // namespace ops
+
+}  // namespace rxsync

@@ -1,0 +1,154 @@
+// rxsync/rx/operators/retry.hpp - resubscribe to the source after an error: retry(n) and
+// retry_with_backoff(policy, scheduler).
+//
+// Each attempt is a separate subscription to a copy of the source held by the subscriber.
+// retry(n) resubscribes at once, up to n times (a synchronous failure loops instead of
+// recursing). retry_with_backoff waits policy.next_delay() on the scheduler before each new
+// attempt and gives up (forwarding the error) when it returns nullopt; the policy is copied per
+// subscription and reset() whenever a value arrives, so delays grow only over consecutive
+// failures. The scheduler must outlive the subscription; unsubscribing cancels a pending retry.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include <rxsync/core/concepts.hpp>
+#include <rxsync/core/time.hpp>
+#include <rxsync/rx/observable.hpp>
+#include <rxsync/rx/observer.hpp>
+
+namespace rxsync {
+
+namespace detail {
+
+// One subscriber's retry loop. After a failed attempt, Policy::on_error(state) returns true if
+// it arranged another attempt (now via retry_now(), or later via the scheduler).
+template <class Src, class O, class Policy>
+struct RetryState : std::enable_shared_from_this<RetryState<Src, O, Policy>> {
+  RetryState(Src s, O d, Policy p) : src(std::move(s)), down(std::move(d)), policy(std::move(p)) {
+    down.add(Subscription(attempt));
+  }
+
+  void subscribe_attempt() {
+    do {
+      again = false;
+      if (down.is_disposed()) return;
+      auto own = std::make_shared<DisposableList>();
+      attempt->set(Subscription(own));
+      subscribing = true;
+      src.subscribe_observer(AttemptSink{this->shared_from_this(), std::move(own)});
+      subscribing = false;
+    } while (again);
+  }
+  // Called by the policy to retry now (from inside an attempt, this loops rather than recurses).
+  void retry_now() {
+    if (subscribing) {
+      again = true;
+    } else {
+      subscribe_attempt();
+    }
+  }
+
+  class AttemptSink {
+   public:
+    AttemptSink(std::shared_ptr<RetryState> s, std::shared_ptr<DisposableList> own)
+        : st_(std::move(s)), own_(std::move(own)) {}
+    template <class V>
+    void on_next(const V& v) {
+      if (own_->is_stopped()) return;
+      st_->policy.on_value();
+      st_->down.on_next(v);
+    }
+    void on_error(std::exception_ptr e) {
+      if (!own_->stop()) return;
+      own_->unsubscribe();
+      if (!st_->policy.on_error(*st_)) st_->down.on_error(std::move(e));
+    }
+    void on_completed() {
+      if (own_->stop()) st_->down.on_completed();
+    }
+    bool is_disposed() const noexcept { return own_->is_stopped() || st_->down.is_disposed(); }
+    void add(Subscription s) { own_->add(std::move(s)); }
+
+   private:
+    std::shared_ptr<RetryState> st_;
+    std::shared_ptr<DisposableList> own_;
+  };
+
+  Src src;
+  O down;
+  Policy policy;
+  std::shared_ptr<SerialSubscription> attempt = std::make_shared<SerialSubscription>();
+  bool subscribing = false;
+  bool again = false;
+};
+
+struct CountedRetry {
+  std::size_t remaining;
+  void on_value() noexcept {}
+  template <class State>
+  bool on_error(State& st) {
+    if (remaining == 0) return false;
+    --remaining;
+    st.retry_now();
+    return true;
+  }
+};
+
+template <class P, class S>
+struct BackoffRetry {
+  P backoff;
+  S* sched;
+  void on_value() { backoff.reset(); }
+  template <class State>
+  bool on_error(State& st) {
+    std::optional<Duration> d = backoff.next_delay();
+    if (!d) return false;
+    auto self = st.shared_from_this();
+    st.attempt->set(sched->schedule_after(*d, [self] { self->subscribe_attempt(); }));
+    return true;
+  }
+};
+
+template <class Src, class Policy>
+struct RetryStrategy {
+  Src src;
+  Policy policy;
+  template <class O>
+  void subscribe(O obs) const {
+    auto state = std::make_shared<RetryState<Src, O, Policy>>(src, std::move(obs), policy);
+    state->subscribe_attempt();
+  }
+};
+
+template <class Policy>
+auto retry_operator(Policy policy) {
+  return [policy = std::move(policy)]<class Src>(Src&& src) {
+    using T = ValueOf<Src>;
+    using St = RetryStrategy<std::remove_cvref_t<Src>, Policy>;
+    return make_static_observable<T>(St{std::forward<Src>(src), policy});
+  };
+}
+
+}  // namespace detail
+
+namespace ops {
+
+// On error, resubscribes to the source, at most n times; then forwards the error.
+inline auto retry(std::size_t n) { return detail::retry_operator(detail::CountedRetry{n}); }
+
+// On error, waits policy.next_delay() and resubscribes; forwards the error once the policy
+// returns nullopt. P satisfies rxsync::BackoffPolicy.
+template <class P, class S>
+auto retry_with_backoff(P policy, S& scheduler) {
+  static_assert(check_backoff_policy<P>());
+  static_assert(check_scheduler<S>());
+  return detail::retry_operator(detail::BackoffRetry<P, S>{std::move(policy), &scheduler});
+}
+
+}  // namespace ops
+
+}  // namespace rxsync

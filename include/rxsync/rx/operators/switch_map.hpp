@@ -1,0 +1,124 @@
+// rxsync/rx/operators/switch_map.hpp - map each value to an observable, following only the
+// latest one.
+//
+// Each source value v subscribes f(v) and unsubscribes the previous inner observable (RxJS
+// switchMap). Completes when the source and the current inner have both completed; any error
+// ends everything. Events must be serialized (one thread, or observe_on first).
+#pragma once
+
+#include <exception>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include <rxsync/rx/observable.hpp>
+#include <rxsync/rx/observer.hpp>
+
+namespace rxsync {
+
+namespace detail {
+
+template <class O, class F>
+struct SwitchState {
+  SwitchState(O d, const F& fn) : down(std::move(d)), f(fn) { down.add(Subscription(current)); }
+  O down;
+  F f;
+  std::shared_ptr<SerialSubscription> current = std::make_shared<SerialSubscription>();
+  std::shared_ptr<DisposableList> inner;  // the live inner subscription, if any
+  bool outer_done = false;
+};
+
+template <class State>
+class SwitchInnerSink {
+ public:
+  SwitchInnerSink(std::shared_ptr<State> s, std::shared_ptr<DisposableList> own)
+      : state_(std::move(s)), own_(std::move(own)) {}
+  template <class V>
+  void on_next(const V& v) {
+    if (!own_->is_stopped()) state_->down.on_next(v);
+  }
+  void on_error(std::exception_ptr e) {
+    if (own_->stop()) state_->down.on_error(std::move(e));
+  }
+  void on_completed() {
+    if (!own_->stop()) return;
+    own_->unsubscribe();
+    if (state_->inner == own_) {
+      state_->inner.reset();
+      if (state_->outer_done) state_->down.on_completed();
+    }
+  }
+  bool is_disposed() const noexcept { return own_->is_stopped() || state_->down.is_disposed(); }
+  void add(Subscription s) { own_->add(std::move(s)); }
+
+ private:
+  std::shared_ptr<State> state_;
+  std::shared_ptr<DisposableList> own_;
+};
+
+template <class State>
+class SwitchOuterSink {
+ public:
+  explicit SwitchOuterSink(std::shared_ptr<State> s) : state_(std::move(s)) {}
+  template <class V>
+  void on_next(const V& v) {
+    auto& st = *state_;
+    using Inner = std::decay_t<std::invoke_result_t<decltype(st.f)&, const V&>>;
+    std::optional<Inner> inner;
+    try {
+      inner.emplace(st.f(v));
+    } catch (...) {
+      st.down.on_error(std::current_exception());
+      return;
+    }
+    auto own = std::make_shared<DisposableList>();
+    st.inner = own;
+    st.current->set(Subscription(own));  // cancels the previous inner
+    inner->subscribe_observer(SwitchInnerSink<State>(state_, std::move(own)));
+  }
+  void on_error(std::exception_ptr e) { state_->down.on_error(std::move(e)); }
+  void on_completed() {
+    state_->outer_done = true;
+    if (!state_->inner) state_->down.on_completed();
+  }
+  bool is_disposed() const noexcept { return state_->down.is_disposed(); }
+  void add(Subscription s) { state_->down.add(std::move(s)); }
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+template <class Src, class F>
+struct SwitchMapStrategy {
+  Src src;
+  F f;
+  template <class O>
+  void subscribe(O obs) const {
+    using State = SwitchState<O, F>;
+    auto state = std::make_shared<State>(std::move(obs), f);
+    if (state->down.is_disposed()) return;
+    src.subscribe_observer(SwitchOuterSink<State>(std::move(state)));
+  }
+};
+
+}  // namespace detail
+
+namespace ops {
+
+// f(v) must return an observable; its values are emitted until the next source value arrives.
+template <class F>
+auto switch_map(F f) {
+  return [f = std::move(f)]<class Src>(Src&& src) {
+    using T = detail::ValueOf<Src>;
+    using Inner = std::decay_t<std::invoke_result_t<F&, const T&>>;
+    static_assert(detail::IsObservable<Inner>,
+                  "rxsync::ops::switch_map: f must return an observable");
+    using S = detail::SwitchMapStrategy<std::remove_cvref_t<Src>, F>;
+    return make_static_observable<typename Inner::value_type>(S{std::forward<Src>(src), f});
+  };
+}
+
+}  // namespace ops
+
+}  // namespace rxsync
