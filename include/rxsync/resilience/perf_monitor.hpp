@@ -1,0 +1,312 @@
+// rxsync/resilience/perf_monitor.hpp - per-operation latency statistics and anomaly detection.
+//
+// The seeds' performance monitor: record(name, duration, ok) or track(name, fn) feed a sliding
+// window of the last `window` samples per name, from which stats() gives count, mean, stddev,
+// p50/p95/p99 and success rate; a sample beyond `anomaly_sigma` standard deviations of the
+// window's mean is reported to anomaly listeners; optimal_batch_size() turns a sync operation's
+// recent latency and success into a batch size in [10, 100].
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <rxsync/core/concepts.hpp>
+#include <rxsync/core/subscription.hpp>
+#include <rxsync/core/time.hpp>
+#include <rxsync/resilience/backoff.hpp>
+#include <rxsync/rx/observable.hpp>
+#include <rxsync/rx/subjects/publish_subject.hpp>
+
+namespace rxsync {
+
+struct PerfMonitorOptions {
+  std::size_t window = 1000;             // samples kept per name (>= 2)
+  double anomaly_sigma = 3.0;            // > 0
+  std::size_t anomaly_min_samples = 20;  // window samples needed before judging (>= 2)
+  Duration batch_target_latency = std::chrono::seconds(1);  // for optimal_batch_size(); > 0
+};
+
+struct PerfStats {
+  std::size_t count = 0;    // samples in the window
+  std::uint64_t total = 0;  // samples ever recorded
+  Duration mean{0};
+  Duration stddev{0};               // population standard deviation over the window
+  Duration p50{0}, p95{0}, p99{0};  // nearest-rank percentiles over the window
+  Duration min{0}, max{0};
+  double success_rate = 1.0;  // ok samples / samples, over the window
+};
+
+struct PerfAnomaly {
+  std::string name;
+  Duration duration;
+  Duration mean;  // of the window before this sample
+  Duration stddev;
+  double sigmas;  // (duration - mean) / stddev, signed
+};
+
+// Thread-safe. Anomalies go to anomalies() subscribers and on_anomaly listeners, outside the
+// monitor's lock, on the recording thread.
+class PerfMonitor {
+ public:
+  using AnomalyListener = std::function<void(const PerfAnomaly&)>;
+
+  explicit PerfMonitor(PerfMonitorOptions options = {})
+      : opt_(options), shared_(std::make_shared<Shared>()) {
+    validate();
+  }
+  // With a clock for track(); only its now() is called. It must outlive the monitor.
+  template <class S>
+  requires SchedulerHasNow<S>
+  explicit PerfMonitor(S& clock, PerfMonitorOptions options = {}) : PerfMonitor(options) {
+    clock_ = &clock;
+    now_ = [](const void* c) { return static_cast<S*>(const_cast<void*>(c))->now(); };
+  }
+  PerfMonitor(const PerfMonitor&) = delete;
+  PerfMonitor& operator=(const PerfMonitor&) = delete;
+
+  void record(std::string_view name, Duration duration, bool ok = true) {
+    if (duration < Duration::zero()) {
+      throw std::invalid_argument("PerfMonitor::record: duration must be >= 0, got " +
+                                  detail::duration_text(duration) + " for '" + std::string(name) +
+                                  "'");
+    }
+    std::optional<PerfAnomaly> anomaly;
+    {
+      std::lock_guard lock(shared_->mutex);
+      auto it = series_.find(name);
+      if (it == series_.end()) it = series_.emplace(std::string(name), Series(opt_.window)).first;
+      Series& s = it->second;
+      const auto n = s.size();
+      if (n >= opt_.anomaly_min_samples) {
+        const double mean = s.mean();
+        const double sd = s.stddev();
+        const double x = static_cast<double>(duration.count());
+        if (sd > 0 && std::abs(x - mean) > opt_.anomaly_sigma * sd) {
+          anomaly = PerfAnomaly{std::string(name), duration, to_duration(mean), to_duration(sd),
+                                (x - mean) / sd};
+        }
+      }
+      s.add(duration, ok);
+    }
+    if (anomaly) {
+      for (auto& l : listeners_snapshot()) (*l)(*anomaly);
+      shared_->subject.on_next(*anomaly);
+    }
+  }
+
+  // Times fn() on the clock and records it; an exception records a failure and is rethrown.
+  template <class F>
+  decltype(auto) track(std::string_view name, F&& fn) {
+    if (clock_ == nullptr) {
+      throw std::logic_error("PerfMonitor::track needs a monitor constructed with a clock");
+    }
+    const TimePoint start = now_(clock_);
+    try {
+      if constexpr (std::is_void_v<std::invoke_result_t<F&>>) {
+        fn();
+        record(name, now_(clock_) - start, true);
+      } else {
+        decltype(auto) r = fn();
+        record(name, now_(clock_) - start, true);
+        return r;
+      }
+    } catch (...) {
+      record(name, now_(clock_) - start, false);
+      throw;
+    }
+  }
+
+  std::optional<PerfStats> stats(std::string_view name) const {
+    std::lock_guard lock(shared_->mutex);
+    auto it = series_.find(name);
+    if (it == series_.end() || it->second.size() == 0) return std::nullopt;
+    return it->second.stats();
+  }
+  std::vector<std::string> names() const {
+    std::lock_guard lock(shared_->mutex);
+    std::vector<std::string> out;
+    for (const auto& [k, v] : series_) out.push_back(k);
+    return out;
+  }
+
+  // Batch size for a sync operation recorded under `name` (one sample per batch): the largest
+  // batch (100) scaled down by how far its p95 exceeds the target latency and by its failure
+  // rate, i.e. clamp(round(100 * min(1, target / p95) * success_rate), 10, 100). 50 with no data.
+  std::size_t optimal_batch_size(std::string_view name = "sync") const {
+    const auto st = stats(name);
+    if (!st) return 50;
+    double factor = st->success_rate;
+    if (st->p95 > opt_.batch_target_latency) {
+      factor *= static_cast<double>(opt_.batch_target_latency.count()) /
+                static_cast<double>(st->p95.count());
+    }
+    const double size = std::round(100.0 * factor);
+    return static_cast<std::size_t>(std::clamp(size, 10.0, 100.0));
+  }
+
+  // Every anomaly from now on (a synchronized PublishSubject; never completes).
+  Observable<PerfAnomaly> anomalies() const { return shared_->subject.as_observable(); }
+
+  // Registers an anomaly listener; unsubscribe the handle to remove it.
+  Subscription on_anomaly(AnomalyListener listener) {
+    std::lock_guard lock(shared_->mutex);
+    const auto id = shared_->next_id++;
+    shared_->listeners.emplace(id, std::make_shared<AnomalyListener>(std::move(listener)));
+    return Subscription::create([weak = std::weak_ptr<Shared>(shared_), id] {
+      if (auto s = weak.lock()) {
+        std::lock_guard l(s->mutex);
+        s->listeners.erase(id);
+      }
+    });
+  }
+
+  void clear() {
+    std::lock_guard lock(shared_->mutex);
+    series_.clear();
+  }
+
+ private:
+  // A ring of the last `capacity` samples with running sums. The sums are rebuilt from the ring
+  // once per lap so floating-point drift cannot accumulate.
+  class Series {
+   public:
+    explicit Series(std::size_t capacity) : cap_(capacity) {
+      ring_.reserve(std::min<std::size_t>(capacity, 64));
+    }
+    std::size_t size() const noexcept { return ring_.size(); }
+    void add(Duration d, bool ok) {
+      const long double x = static_cast<long double>(d.count());
+      ++total_;
+      if (ring_.size() < cap_) {
+        ring_.push_back({d, ok});
+      } else {
+        const Sample old = ring_[next_];
+        const long double y = static_cast<long double>(old.d.count());
+        sum_ -= y;
+        sq_ -= y * y;
+        if (!old.ok) --failures_;
+        ring_[next_] = {d, ok};
+        next_ = (next_ + 1) % cap_;
+        if (next_ == 0) rebuild_after_add(x, ok);
+      }
+      sum_ += x;
+      sq_ += x * x;
+      if (!ok) ++failures_;
+    }
+    double mean() const {
+      return static_cast<double>(sum_ / static_cast<long double>(ring_.size()));
+    }
+    double stddev() const {
+      const auto n = static_cast<long double>(ring_.size());
+      const long double m = sum_ / n;
+      const long double var = sq_ / n - m * m;
+      return var > 0 ? static_cast<double>(std::sqrt(var)) : 0.0;
+    }
+    PerfStats stats() const {
+      PerfStats s;
+      s.count = ring_.size();
+      s.total = total_;
+      s.mean = to_duration(mean());
+      s.stddev = to_duration(stddev());
+      std::vector<Duration> sorted;
+      sorted.reserve(ring_.size());
+      for (const auto& x : ring_) sorted.push_back(x.d);
+      std::sort(sorted.begin(), sorted.end());
+      const auto rank = [&](double p) {
+        const auto r = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
+        return sorted[std::clamp<std::size_t>(r, 1, sorted.size()) - 1];
+      };
+      s.p50 = rank(0.50);
+      s.p95 = rank(0.95);
+      s.p99 = rank(0.99);
+      s.min = sorted.front();
+      s.max = sorted.back();
+      s.success_rate = 1.0 - static_cast<double>(failures_) / static_cast<double>(ring_.size());
+      return s;
+    }
+
+   private:
+    struct Sample {
+      Duration d;
+      bool ok;
+    };
+    // Called once per lap, before the new sample's own contribution is added by add().
+    void rebuild_after_add(long double x, bool ok) {
+      sum_ = sq_ = 0;
+      failures_ = 0;
+      for (const auto& s : ring_) {
+        const auto y = static_cast<long double>(s.d.count());
+        sum_ += y;
+        sq_ += y * y;
+        if (!s.ok) ++failures_;
+      }
+      // add() adds x next; take it out here so it is counted once.
+      sum_ -= x;
+      sq_ -= x * x;
+      if (!ok) --failures_;
+    }
+    std::size_t cap_;
+    std::vector<Sample> ring_;
+    std::size_t next_ = 0;
+    long double sum_ = 0;
+    long double sq_ = 0;
+    std::size_t failures_ = 0;
+    std::uint64_t total_ = 0;
+  };
+
+  struct Shared {
+    std::mutex mutex;
+    std::map<std::uint64_t, std::shared_ptr<AnomalyListener>> listeners;
+    std::uint64_t next_id = 0;
+    PublishSubject<PerfAnomaly, Synchronized> subject;
+  };
+
+  static Duration to_duration(double ns) { return detail::to_duration_saturated(ns); }
+
+  std::vector<std::shared_ptr<AnomalyListener>> listeners_snapshot() {
+    std::lock_guard lock(shared_->mutex);
+    std::vector<std::shared_ptr<AnomalyListener>> out;
+    for (auto& [id, l] : shared_->listeners) out.push_back(l);
+    return out;
+  }
+
+  void validate() const {
+    if (opt_.window < 2) {
+      throw std::invalid_argument("PerfMonitorOptions.window must be >= 2, got " +
+                                  std::to_string(opt_.window));
+    }
+    if (!(opt_.anomaly_sigma > 0) || std::isinf(opt_.anomaly_sigma)) {
+      throw std::invalid_argument("PerfMonitorOptions.anomaly_sigma must be > 0, got " +
+                                  detail::double_text(opt_.anomaly_sigma));
+    }
+    if (opt_.anomaly_min_samples < 2) {
+      throw std::invalid_argument("PerfMonitorOptions.anomaly_min_samples must be >= 2, got " +
+                                  std::to_string(opt_.anomaly_min_samples));
+    }
+    if (opt_.batch_target_latency <= Duration::zero()) {
+      throw std::invalid_argument("PerfMonitorOptions.batch_target_latency must be > 0, got " +
+                                  detail::duration_text(opt_.batch_target_latency));
+    }
+  }
+
+  PerfMonitorOptions opt_;
+  std::shared_ptr<Shared> shared_;
+  std::map<std::string, Series, std::less<>> series_;  // guarded by shared_->mutex
+  const void* clock_ = nullptr;
+  TimePoint (*now_)(const void*) = nullptr;
+};
+
+}  // namespace rxsync
