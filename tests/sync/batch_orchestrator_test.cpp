@@ -136,7 +136,7 @@ TEST_CASE("items out of attempts or rejected become dead letters", "[batch]") {
   };
   Orchestrator orch(sched, transport, fast_retry_options());  // max_attempts = 3
   std::vector<Transport::Item> dead;
-  orch.on_dead_letter([&](const Transport::Item& item) { dead.push_back(item); });
+  auto sub = orch.dead_letters().subscribe([&](const Transport::Item& item) { dead.push_back(item); });
 
   orch.enqueue("bad", "x");
   orch.enqueue("flaky", "y");
@@ -163,8 +163,7 @@ TEST_CASE("dead letters that happen before a handler is set are replayed to it",
   orch.enqueue("a", "1");
   sched.advance_by(100ms);
   std::vector<std::string> dead;
-  orch.on_dead_letter([&](const Transport::Item& item) { dead.push_back(item.key); });
-  sched.advance_by(0ms);
+  auto sub = orch.dead_letters().subscribe([&](const Transport::Item& item) { dead.push_back(item.key); });
   CHECK(dead == std::vector<std::string>{"a"});
 }
 
@@ -204,7 +203,7 @@ TEST_CASE("a newer request never overtakes an older one for the same key", "[bat
   }
   SECTION("reject: the older one is dead, the newer one is still sent") {
     std::vector<std::string> dead;
-    orch.on_dead_letter([&](const Transport::Item& item) { dead.push_back(item.request); });
+    auto sub = orch.dead_letters().subscribe([&](const Transport::Item& item) { dead.push_back(item.request); });
     transport.reply_all(0, ItemOutcome::reject);
     sched.advance_by(0ms);
     CHECK(dead == std::vector<std::string>{"old"});
@@ -340,4 +339,48 @@ TEST_CASE("destroying the orchestrator cancels its timers and ignores late repli
   transport.reply_all(0, ItemOutcome::ok);  // must not touch the destroyed orchestrator
   sched.run();
   CHECK(transport.sent.size() == 1);
+}
+
+TEST_CASE("a priority function picks and orders the items of a batch", "[batch]") {
+  rxsync::VirtualTimeScheduler sched;
+  Transport transport;
+  rxsync::BatchOptions options;
+  options.max_batch = 2;
+  options.window = 100ms;
+  // Keys starting with '!' are urgent (e.g. a pin), others normal (e.g. a read receipt).
+  Orchestrator orch(sched, transport, options, {},
+                    [](const std::string& key, const std::string&) { return key[0] == '!' ? 10 : 0; });
+  orch.enqueue("read-1", "r");
+  orch.enqueue("read-2", "r");  // full batch of two normal items is due at once...
+  orch.enqueue("!pin", "p");    // ...but the pin outranks them
+  sched.advance_by(0ms);
+  REQUIRE(transport.sent.size() == 1);
+  CHECK(transport.keys(0) == Keys{"!pin", "read-1"});
+  transport.reply_all(0, ItemOutcome::ok);
+  sched.advance_by(100ms);
+  REQUIRE(transport.sent.size() == 2);
+  CHECK(transport.keys(1) == Keys{"read-2"});
+}
+
+TEST_CASE("events() reports each item's progress", "[batch]") {
+  rxsync::VirtualTimeScheduler sched;
+  Transport transport;
+  auto options = fast_retry_options();
+  options.max_attempts = 2;
+  Orchestrator orch(sched, transport, options);
+  std::vector<std::string> log;
+  auto sub = orch.events().subscribe([&](const Orchestrator::Event& e) {
+    static const char* names[] = {"sent", "delivered", "retrying", "dead"};
+    log.push_back(std::string(names[static_cast<int>(e.kind)]) + ":" + e.item.key + "#" +
+                  std::to_string(e.item.attempts));
+  });
+  orch.enqueue("a", "1");
+  orch.enqueue("b", "2");
+  sched.advance_by(100ms);
+  transport.sent[0].done({ItemOutcome::ok, ItemOutcome::retry});
+  sched.advance_by(1s);
+  transport.reply_all(1, ItemOutcome::retry);
+  sched.advance_by(0ms);
+  CHECK(log == std::vector<std::string>{"sent:a#0", "sent:b#0", "delivered:a#0", "retrying:b#1", "sent:b#1",
+                                        "dead:b#2"});
 }

@@ -24,6 +24,9 @@
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/resilience/backoff.hpp>
+#include <rxsync/rx/observable.hpp>
+#include <rxsync/rx/subjects/publish_subject.hpp>
+#include <rxsync/rx/subjects/replay_subject.hpp>
 #include <rxsync/sync/batch_types.hpp>
 
 namespace rxsync {
@@ -45,10 +48,15 @@ class BatchOrchestrator {
 
  public:
   using Item = BatchItem<Key, Req>;
-  using DeadLetterHandler = std::function<void(const Item&)>;
+  using Event = BatchEvent<Key, Req>;
+  // Optional: higher values are sent first. With a priority function a batch holds the
+  // `max_batch` highest-priority sendable items (ties: oldest first), ordered by priority.
+  using PriorityFn = std::function<int(const Key&, const Req&)>;
 
-  BatchOrchestrator(Sched& scheduler, Transport& transport, BatchOptions options = {}, Merge merge = {})
-      : core_(std::make_shared<Core>(scheduler, transport, checked(std::move(options)), std::move(merge))) {}
+  BatchOrchestrator(Sched& scheduler, Transport& transport, BatchOptions options = {}, Merge merge = {},
+                    PriorityFn priority = nullptr)
+      : core_(std::make_shared<Core>(scheduler, transport, checked(std::move(options)), std::move(merge),
+                                     std::move(priority))) {}
 
   BatchOrchestrator(const BatchOrchestrator&) = delete;
   BatchOrchestrator& operator=(const BatchOrchestrator&) = delete;
@@ -57,7 +65,11 @@ class BatchOrchestrator {
   // reach zero first (a durable Outbox in front makes this safe across crashes).
   ~BatchOrchestrator() { core_->shutdown(); }
 
-  void enqueue(Key key, Req request) { core_->enqueue(std::move(key), std::move(request)); }
+  // Merges into the queued request for `key` if there is one. Thread-safe. Throws
+  // std::logic_error after stop(). (Two overloads so that a hot loop re-enqueueing an existing
+  // key copies nothing: the key is copied only when it is new.)
+  void enqueue(const Key& key, Req request) { core_->enqueue(key, std::move(request)); }
+  void enqueue(Key&& key, Req request) { core_->enqueue(std::move(key), std::move(request)); }
 
   // Sends everything queued now without waiting for the window (max_in_flight still applies:
   // further batches follow as replies arrive). Items waiting out a backoff keep waiting.
@@ -71,10 +83,14 @@ class BatchOrchestrator {
   std::size_t pending() const { return core_->pending(); }
   BatchStats stats() const { return core_->stats(); }
 
-  // Called on the scheduler for each item that is rejected or runs out of attempts. Items that
-  // died before a handler was set are replayed to it (up to BatchOptions.dead_letter_replay; the
-  // count of all dead letters is in stats()).
-  void on_dead_letter(DeadLetterHandler handler) { core_->set_dead_letter_handler(std::move(handler)); }
+  // Items rejected or out of attempts, emitted on the scheduler. A subscriber also receives the
+  // last BatchOptions.dead_letter_replay dead letters from before it subscribed (the count of all
+  // of them is in stats()), so an item that dies before anyone listens is not lost unseen.
+  Observable<Item> dead_letters() const { return core_->dead_letters(); }
+
+  // Every item's progress (sent, delivered, retrying, dead_lettered), on the scheduler; what a
+  // sync service turns into per-key status. Events before subscription are not replayed.
+  Observable<Event> events() const { return core_->events(); }
 
  private:
   static BatchOptions checked(BatchOptions o) {
@@ -102,14 +118,15 @@ class BatchOrchestrator {
 
   class Core : public std::enable_shared_from_this<Core> {
    public:
-    Core(Sched& s, Transport& t, BatchOptions o, Merge m)
-        : sched_(s), transport_(t), options_(std::move(o)), merge_(std::move(m)) {}
+    Core(Sched& s, Transport& t, BatchOptions o, Merge m, PriorityFn priority)
+        : sched_(s), transport_(t), options_(std::move(o)), merge_(std::move(m)), priority_(std::move(priority)) {}
 
-    void enqueue(Key key, Req request) {
+    template <class K>
+    void enqueue(K&& key, Req request) {
       std::unique_lock lock(mutex_);
       if (stopped_) throw std::logic_error("BatchOrchestrator::enqueue called after stop()");
       ++stats_.enqueued;
-      auto [it, inserted] = slots_.try_emplace(std::move(key));
+      auto [it, inserted] = slots_.try_emplace(std::forward<K>(key));
       Slot& slot = it->second;
       if (slot.pending) {
         merge_(slot.pending->request, std::move(request));
@@ -143,20 +160,8 @@ class BatchOrchestrator {
       return s;
     }
 
-    void set_dead_letter_handler(DeadLetterHandler handler) {
-      std::vector<Item> replay;
-      {
-        std::lock_guard lock(mutex_);
-        dead_letter_handler_ = std::move(handler);
-        replay.assign(std::make_move_iterator(unclaimed_dead_.begin()),
-                      std::make_move_iterator(unclaimed_dead_.end()));
-        unclaimed_dead_.clear();
-      }
-      if (replay.empty()) return;
-      sched_.schedule([weak = this->weak_from_this(), replay = std::move(replay)] {
-        if (auto self = weak.lock()) self->emit_dead_letters(replay);
-      });
-    }
+    Observable<Item> dead_letters() const { return dead_.as_observable(); }
+    Observable<Event> events() const { return events_.as_observable(); }
 
     void shutdown() {
       std::lock_guard lock(mutex_);
@@ -251,6 +256,9 @@ class BatchOrchestrator {
           }
           batch_id = take_batch_locked(batch);
         }
+        if (events_.observer_count() > 0) {
+          for (const Item& item : batch) events_.on_next(Event{BatchEventKind::sent, item, {}});
+        }
         send(batch_id, std::move(batch));  // outside the lock: the transport may reply inline
       }
     }
@@ -263,37 +271,78 @@ class BatchOrchestrator {
              oldest->since + options_.window <= sched_.now();
     }
 
-    // Moves up to max_batch ready items, oldest first, into `batch`; keys already in flight wait
-    // (their reply decides whether the queued request merges into a retry).
+    // Moves up to max_batch sendable items into `batch`: oldest first, or by priority when a
+    // priority function is set. Keys already in flight wait (their reply decides whether the
+    // queued request merges into a retry) and keep their place.
     std::uint64_t take_batch_locked(std::vector<Item>& batch) {
+      std::vector<OrderEntry> chosen = priority_ ? choose_by_priority_locked() : choose_oldest_locked();
       const std::uint64_t id = next_batch_id_++;
       std::vector<Key>& keys = in_flight_keys_[id];
-      std::deque<OrderEntry> skipped;
-      while (batch.size() < options_.max_batch && !order_.empty()) {
-        OrderEntry entry = std::move(order_.front());
-        order_.pop_front();
+      for (OrderEntry& entry : chosen) {
         auto it = slots_.find(entry.key);
-        if (ready_entry(entry) == nullptr) continue;
         Slot& slot = it->second;
-        if (slot.in_flight) {  // blocked: keep its place for the next batch
-          skipped.push_back(std::move(entry));
-          continue;
-        }
-        Pending& p = *slot.pending;
-        batch.push_back(Item{it->first, p.request, p.attempts});
+        batch.push_back(Item{it->first, slot.pending->request, slot.pending->attempts});
         keys.push_back(it->first);
         slot.in_flight = std::move(slot.pending);
         slot.pending.reset();
         --ready_count_;
         ++in_flight_items_;
       }
-      order_.insert(order_.begin(), std::make_move_iterator(skipped.begin()),
-                    std::make_move_iterator(skipped.end()));
       ++in_flight_batches_;
       ++stats_.batches;
       stats_.items_sent += batch.size();
       timer_.unsubscribe();
       return id;
+    }
+
+    bool is_blocked(const OrderEntry& e) const { return slots_.find(e.key)->second.in_flight.has_value(); }
+
+    std::vector<OrderEntry> choose_oldest_locked() {
+      std::vector<OrderEntry> chosen;
+      std::deque<OrderEntry> blocked;
+      while (chosen.size() < options_.max_batch && !order_.empty()) {
+        OrderEntry entry = std::move(order_.front());
+        order_.pop_front();
+        if (ready_entry(entry) == nullptr) continue;  // stale
+        if (is_blocked(entry)) {
+          blocked.push_back(std::move(entry));
+        } else {
+          chosen.push_back(std::move(entry));
+        }
+      }
+      order_.insert(order_.begin(), std::make_move_iterator(blocked.begin()), std::make_move_iterator(blocked.end()));
+      return chosen;
+    }
+
+    std::vector<OrderEntry> choose_by_priority_locked() {
+      struct Candidate {
+        int priority;
+        std::size_t index;  // into order_
+      };
+      std::vector<Candidate> candidates;
+      for (std::size_t i = 0; i < order_.size(); ++i) {
+        const Pending* p = ready_entry(order_[i]);
+        if (p == nullptr || is_blocked(order_[i])) continue;
+        // Computed before anything is moved, so a throwing priority function changes nothing.
+        candidates.push_back({priority_(order_[i].key, p->request), i});
+      }
+      const std::size_t n = std::min(candidates.size(), options_.max_batch);
+      std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n), candidates.end(),
+                        [](const Candidate& a, const Candidate& b) {
+                          return a.priority != b.priority ? a.priority > b.priority : a.index < b.index;
+                        });
+      std::vector<bool> taken(order_.size(), false);
+      std::vector<OrderEntry> chosen;
+      for (std::size_t c = 0; c < n; ++c) {
+        taken[candidates[c].index] = true;
+        chosen.push_back(order_[candidates[c].index]);
+      }
+      std::deque<OrderEntry> rest;
+      for (std::size_t i = 0; i < order_.size(); ++i) {
+        if (!taken[i] && ready_entry(order_[i]) != nullptr) rest.push_back(std::move(order_[i]));
+      }
+      order_ = std::move(rest);
+      return chosen;
     }
 
     void send(std::uint64_t batch_id, std::vector<Item> batch) {
@@ -317,7 +366,7 @@ class BatchOrchestrator {
     // ---- replies ----
 
     void complete(std::uint64_t batch_id, std::vector<ItemOutcome> outcomes) {
-      std::vector<Item> dead;
+      std::vector<Event> events;
       {
         std::lock_guard lock(mutex_);
         auto node = in_flight_keys_.extract(batch_id);
@@ -329,13 +378,17 @@ class BatchOrchestrator {
           outcomes.assign(keys.size(), ItemOutcome::retry);
         }
         --in_flight_batches_;
-        for (std::size_t i = 0; i < keys.size(); ++i) settle_locked(keys[i], outcomes[i], dead);
+        for (std::size_t i = 0; i < keys.size(); ++i) settle_locked(keys[i], outcomes[i], events);
         request_pump_now_locked();
       }
-      emit_dead_letters(dead);
+      const bool observed = events_.observer_count() > 0;
+      for (const Event& e : events) {
+        if (e.kind == BatchEventKind::dead_lettered) dead_.on_next(e.item);
+        if (observed) events_.on_next(e);
+      }
     }
 
-    void settle_locked(const Key& key, ItemOutcome outcome, std::vector<Item>& dead) {
+    void settle_locked(const Key& key, ItemOutcome outcome, std::vector<Event>& events) {
       auto it = slots_.find(key);
       Slot& slot = it->second;
       Pending sent = std::move(*slot.in_flight);
@@ -347,6 +400,7 @@ class BatchOrchestrator {
       if (outcome == ItemOutcome::ok) {
         ++stats_.delivered;
         --live_items_;
+        events.push_back(Event{BatchEventKind::delivered, Item{key, std::move(sent.request), sent.attempts}, {}});
       } else {
         ++sent.attempts;
         if (outcome == ItemOutcome::retry && sent.attempts < options_.max_attempts) {
@@ -356,7 +410,7 @@ class BatchOrchestrator {
         if (!delay) {
           // Rejected or out of attempts. A newer request for the key stays queued on its own:
           // the server refused this data, not necessarily the newer one.
-          dead.push_back(Item{key, std::move(sent.request), sent.attempts});
+          events.push_back(Event{BatchEventKind::dead_lettered, Item{key, std::move(sent.request), sent.attempts}, {}});
           ++stats_.dead_letters;
           --live_items_;
         }
@@ -373,6 +427,7 @@ class BatchOrchestrator {
         }
         ++stats_.retries;
         ++waiting_count_;
+        events.push_back(Event{BatchEventKind::retrying, Item{key, sent.request, sent.attempts}, *delay});
         sent.waiting_retry = true;
         slot.pending = std::move(sent);
         slot.pending->retry_timer = sched_.schedule_after(*delay, [weak = this->weak_from_this(), key] {
@@ -394,34 +449,18 @@ class BatchOrchestrator {
       request_pump_now_locked();
     }
 
-    void emit_dead_letters(const std::vector<Item>& dead) {
-      if (dead.empty()) return;
-      DeadLetterHandler handler;
-      {
-        std::lock_guard lock(mutex_);
-        if (!dead_letter_handler_) {
-          for (const auto& item : dead) {
-            if (unclaimed_dead_.size() >= options_.dead_letter_replay) unclaimed_dead_.pop_front();
-            unclaimed_dead_.push_back(item);
-          }
-          return;
-        }
-        handler = dead_letter_handler_;
-      }
-      for (const auto& item : dead) handler(item);
-    }
-
     Sched& sched_;
     Transport& transport_;
     const BatchOptions options_;
     Merge merge_;
+    PriorityFn priority_;
 
     mutable std::mutex mutex_;
     std::unordered_map<Key, Slot, Hash> slots_;
     std::deque<OrderEntry> order_;  // ready items by seq; stale entries skipped lazily
     std::unordered_map<std::uint64_t, std::vector<Key>> in_flight_keys_;
-    std::deque<Item> unclaimed_dead_;
-    DeadLetterHandler dead_letter_handler_;
+    ReplaySubject<Item, Synchronized> dead_{options_.dead_letter_replay};
+    PublishSubject<Event, Synchronized> events_;
     BatchStats stats_;
     DefaultRandom rng_;
     Subscription timer_;

@@ -34,6 +34,18 @@ struct BatchItem {
   friend bool operator==(const BatchItem&, const BatchItem&) = default;
 };
 
+// What happened to an item, as reported by BatchOrchestrator::events(): `sent` (handed to the
+// transport; item.attempts = earlier sends), `delivered`, `retrying` (item.attempts = sends so
+// far; sent again after `retry_in`), `dead_lettered`.
+enum class BatchEventKind { sent, delivered, retrying, dead_lettered };
+
+template <class Key, class Req>
+struct BatchEvent {
+  BatchEventKind kind;
+  BatchItem<Key, Req> item;
+  Duration retry_in{};  // for `retrying`
+};
+
 template <class Key, class Req>
 using BatchDone = std::function<void(std::vector<ItemOutcome>)>;
 
