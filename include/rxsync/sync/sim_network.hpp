@@ -1,0 +1,255 @@
+// rxsync/sync/sim_network.hpp - an in-memory server and client transports with seeded faults.
+//
+// What tests and the demo sync through: message loss, request duplication, random latency (and
+// so reordering), client partitions, request timeouts. The server implements the wire contract
+// of docs/sync.md: it merges pushed changes with the same policy as the clients, applies each
+// (key, origin, version) once, and serves changes since a cursor. Single-threaded: use it from
+// the scheduler's thread (all its work runs on the scheduler).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <rxsync/core/concepts.hpp>
+#include <rxsync/core/subscription.hpp>
+#include <rxsync/resilience/backoff.hpp>
+#include <rxsync/sync/sync_types.hpp>
+
+namespace rxsync {
+
+struct SimNetworkOptions {
+  double loss = 0.0;         // probability that one message (request or response) is lost
+  double duplication = 0.0;  // probability that a request is delivered twice
+  Duration min_delay = std::chrono::milliseconds(1);   // one-way latency, uniform in
+  Duration max_delay = std::chrono::milliseconds(20);  // [min, max]: messages overtake each other
+  Duration timeout = std::chrono::seconds(1);  // a client gives up on an unanswered request
+  std::uint64_t seed = 1;
+};
+
+inline void validate_sim_network_options(const SimNetworkOptions& o) {
+  auto prob = [](const char* name, double p) {
+    if (!(p >= 0.0 && p <= 1.0)) {
+      throw std::invalid_argument(std::string("SimNetworkOptions.") + name + " must be in [0, 1], got " +
+                                  std::to_string(p));
+    }
+  };
+  prob("loss", o.loss);
+  prob("duplication", o.duplication);
+  if (o.min_delay < Duration::zero() || o.max_delay < o.min_delay) {
+    throw std::invalid_argument("SimNetworkOptions delays must satisfy 0 <= min_delay <= max_delay, got " +
+                                std::to_string(o.min_delay.count()) + "ns and " +
+                                std::to_string(o.max_delay.count()) + "ns");
+  }
+  if (o.timeout <= Duration::zero()) {
+    throw std::invalid_argument("SimNetworkOptions.timeout must be > 0, got " + std::to_string(o.timeout.count()) +
+                                "ns");
+  }
+}
+
+struct SimNetworkStats {
+  std::uint64_t requests = 0;            // push and pull requests sent while online
+  std::uint64_t refused = 0;             // requests from a partitioned (offline) client
+  std::uint64_t lost = 0;                // requests and responses dropped by the network
+  std::uint64_t duplicated = 0;          // extra deliveries of a request
+  std::uint64_t timeouts = 0;            // requests a client gave up on
+  std::uint64_t changes_applied = 0;     // pushed changes merged into the server state
+  std::uint64_t duplicates_ignored = 0;  // pushed changes already applied (or older): no effect
+  std::uint64_t pulls_served = 0;
+};
+
+template <class Key, class Value, class Sched, class Merge = CrdtMerge, class Hash = std::hash<Key>>
+class SimNetwork {
+  static_assert(check_scheduler<Sched>());
+  static_assert(MergePolicy<Merge, Value>, "rxsync: SimNetwork's Merge must be callable as Value(const Value&, const Value&)");
+
+ public:
+  using Item = BatchItem<Key, Change<Value>>;
+
+  class Client;
+
+  SimNetwork(Sched& scheduler, SimNetworkOptions options = {}, Merge merge = {})
+      : sched_(scheduler), options_(checked(options)), merge_(std::move(merge)), random_(options_.seed) {}
+  SimNetwork(const SimNetwork&) = delete;
+  SimNetwork& operator=(const SimNetwork&) = delete;
+
+  // A transport for the client `id` (satisfies SyncTransport). The reference stays valid as long
+  // as the network; asking again for the same id returns the same client.
+  Client& client(const std::string& id) {
+    auto& slot = clients_[id];
+    if (!slot) slot.reset(new Client(*this, id));
+    return *slot;
+  }
+
+  std::optional<Value> server_value(const Key& key) const {
+    auto it = state_.find(key);
+    if (it == state_.end()) return std::nullopt;
+    return it->second.value;
+  }
+  std::vector<std::pair<Key, Value>> server_state() const {
+    std::vector<std::pair<Key, Value>> out;
+    for (const auto& [key, entry] : state_) out.emplace_back(key, entry.value);
+    return out;
+  }
+  std::uint64_t cursor() const noexcept { return seq_; }
+  const SimNetworkStats& stats() const noexcept { return stats_; }
+
+  class Client {
+   public:
+    void send(std::vector<Item> batch, BatchDone<Key, Change<Value>> done) {
+      net_.request<std::vector<ItemOutcome>>(
+          *this, std::move(done), [batch = std::move(batch)](SimNetwork& net) { return net.apply(batch); },
+          std::vector<ItemOutcome>{});
+    }
+    void pull(std::uint64_t cursor, PullDone<Key, Value> done) {
+      PullResult<Key, Value> failed;
+      failed.ok = false;
+      failed.error = "network error";
+      failed.cursor = cursor;
+      net_.request<PullResult<Key, Value>>(
+          *this, std::move(done), [cursor](SimNetwork& net) { return net.changes_since(cursor); },
+          std::move(failed));
+    }
+    // A partition: while offline, requests fail at once and responses in flight are lost.
+    void set_online(bool online) noexcept { online_ = online; }
+    bool online() const noexcept { return online_; }
+    const std::string& id() const noexcept { return id_; }
+
+   private:
+    friend class SimNetwork;
+    Client(SimNetwork& net, std::string id) : net_(net), id_(std::move(id)) {}
+    SimNetwork& net_;
+    std::string id_;
+    bool online_ = true;
+  };
+
+ private:
+  struct Entry {
+    Value value;
+    std::uint64_t seq = 0;
+  };
+
+  static SimNetworkOptions checked(SimNetworkOptions o) {
+    validate_sim_network_options(o);
+    return o;
+  }
+
+  bool chance(double p) { return p > 0.0 && random_() < p; }
+  Duration latency() {
+    const auto span = static_cast<double>((options_.max_delay - options_.min_delay).count());
+    return options_.min_delay + Duration(static_cast<Duration::rep>(random_() * span));
+  }
+
+  // One request/response exchange with timeout, loss and duplication. `serve` runs on the
+  // server at delivery time; `done` gets its answer, or `failure` on timeout or refusal, once.
+  template <class Answer, class Done, class Serve>
+  void request(Client& client, Done done, Serve serve, Answer failure) {
+    struct Call {
+      Done done;
+      Answer failure;
+      Subscription timer;
+      bool finished = false;
+    };
+    auto call = std::make_shared<Call>(Call{std::move(done), std::move(failure), {}, false});
+    auto finish = [](const std::shared_ptr<Call>& c, Answer answer) {
+      if (c->finished) return;
+      c->finished = true;
+      c->timer.unsubscribe();
+      c->done(std::move(answer));
+    };
+    // Actions that outlive the network (still queued on the scheduler) do nothing.
+    std::weak_ptr<const char> alive = alive_;
+    if (!client.online()) {
+      ++stats_.refused;
+      sched_.schedule_after(options_.min_delay, [alive, call, finish] {
+        if (!alive.expired()) finish(call, call->failure);
+      });
+      return;
+    }
+    ++stats_.requests;
+    call->timer = sched_.schedule_after(options_.timeout, [this, alive, call, finish] {
+      if (alive.expired()) return;
+      if (!call->finished) ++stats_.timeouts;
+      finish(call, call->failure);
+    });
+    const int deliveries = chance(options_.duplication) ? 2 : 1;
+    if (deliveries == 2) ++stats_.duplicated;
+    auto shared_serve = std::make_shared<Serve>(std::move(serve));
+    for (int i = 0; i < deliveries; ++i) {
+      if (chance(options_.loss)) {
+        ++stats_.lost;
+        continue;
+      }
+      sched_.schedule_after(latency(), [this, alive, &client, call, finish, shared_serve] {
+        if (alive.expired()) return;
+        Answer answer = (*shared_serve)(*this);
+        if (chance(options_.loss) || !client.online()) {
+          ++stats_.lost;
+          return;
+        }
+        sched_.schedule_after(latency(), [alive, &client, call, finish, answer = std::move(answer)]() mutable {
+          if (!alive.expired() && client.online()) finish(call, std::move(answer));
+        });
+      });
+    }
+  }
+
+  std::vector<ItemOutcome> apply(const std::vector<Item>& batch) {
+    std::vector<ItemOutcome> outcomes;
+    outcomes.reserve(batch.size());
+    for (const Item& item : batch) {
+      auto& applied = applied_[item.request.origin];
+      auto seen = applied.find(item.key);
+      if (seen != applied.end() && seen->second >= item.request.version) {
+        ++stats_.duplicates_ignored;  // a duplicate or a stale copy: acknowledged, not applied
+        outcomes.push_back(ItemOutcome::ok);
+        continue;
+      }
+      applied.insert_or_assign(item.key, item.request.version);
+      auto it = state_.find(item.key);
+      if (it == state_.end()) {
+        state_.emplace(item.key, Entry{item.request.value, ++seq_});
+      } else {
+        Value merged = merge_(it->second.value, item.request.value);
+        if (!(merged == it->second.value)) {
+          it->second.value = std::move(merged);
+          it->second.seq = ++seq_;
+        }
+      }
+      ++stats_.changes_applied;
+      outcomes.push_back(ItemOutcome::ok);
+    }
+    return outcomes;
+  }
+
+  PullResult<Key, Value> changes_since(std::uint64_t cursor) {
+    ++stats_.pulls_served;
+    PullResult<Key, Value> result;
+    for (const auto& [key, entry] : state_) {
+      if (entry.seq > cursor) result.changes.emplace_back(key, entry.value);
+    }
+    result.cursor = seq_;
+    return result;
+  }
+
+  Sched& sched_;
+  const SimNetworkOptions options_;
+  Merge merge_;
+  DefaultRandom random_;
+  std::map<std::string, std::unique_ptr<Client>> clients_;
+  std::unordered_map<Key, Entry, Hash> state_;
+  std::unordered_map<std::string, std::unordered_map<Key, std::uint64_t, Hash>> applied_;
+  std::uint64_t seq_ = 0;
+  SimNetworkStats stats_;
+  std::shared_ptr<const char> alive_ = std::make_shared<const char>('\0');
+};
+
+}  // namespace rxsync

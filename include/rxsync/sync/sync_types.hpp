@@ -1,0 +1,79 @@
+// rxsync/sync/sync_types.hpp - the wire contract between a SyncService and a server: pushed
+// changes with idempotency ids, pulled change sets with a cursor, and the merge policy concept.
+//
+// Plain value types. docs/sync.md describes the contract a real server implements.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <rxsync/sync/batch_types.hpp>
+
+namespace rxsync {
+
+// One pushed change. (key, origin, version) identifies it: a server applies each at most once,
+// and since a client never sends an older version of a key after a newer one, keeping the
+// highest applied version per (key, origin) is enough to drop duplicates and stale copies.
+template <class Value>
+struct Change {
+  Value value;
+  std::uint64_t version = 0;  // the client's Outbox version: grows per client, across restarts
+  std::string origin;         // the client's stable id
+
+  friend bool operator==(const Change&, const Change&) = default;
+};
+
+// A pull answer: every key changed since `cursor`, with the server's current value, and the
+// cursor to ask from next time. ok = false (with an error) when the pull failed.
+template <class Key, class Value>
+struct PullResult {
+  bool ok = true;
+  std::string error;
+  std::vector<std::pair<Key, Value>> changes;
+  std::uint64_t cursor = 0;
+};
+
+template <class Key, class Value>
+using PullDone = std::function<void(PullResult<Key, Value>)>;
+
+template <class T, class Key, class Value>
+concept SyncTransportHasPull = requires(T& t, std::uint64_t cursor, PullDone<Key, Value> done) {
+  t.pull(cursor, std::move(done));
+};
+
+// Push side: a BatchTransport of Change<Value>; pull side: pull(cursor, done).
+template <class T, class Key, class Value>
+concept SyncTransport = BatchTransport<T, Key, Change<Value>> && SyncTransportHasPull<T, Key, Value>;
+
+template <class T, class Key, class Value>
+consteval bool check_sync_transport() {
+  static_assert(check_batch_transport<T, Key, Change<Value>>());
+  static_assert(SyncTransportHasPull<T, Key, Value>,
+                "rxsync: this SyncTransport needs `pull(std::uint64_t cursor, "
+                "std::function<void(rxsync::PullResult<Key, Value>)> done)`");
+  return true;
+}
+
+// Merges two versions of a value into one. Must be commutative, associative and idempotent
+// (a CRDT join) for replicas to converge whatever the delivery order.
+template <class M, class V>
+concept MergePolicy = requires(const M& m, const V& a, const V& b) {
+  { m(a, b) } -> std::convertible_to<V>;
+};
+
+// The merge policy of any type with a member `merge(const V&)` (every rxsync CRDT and
+// Versioned record).
+struct CrdtMerge {
+  template <class V>
+  V operator()(const V& local, const V& remote) const {
+    V merged = local;
+    merged.merge(remote);
+    return merged;
+  }
+};
+
+}  // namespace rxsync

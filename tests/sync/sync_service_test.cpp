@@ -1,0 +1,214 @@
+// SyncService scenarios from the seeds, in virtual time against SimNetwork.
+#include <rxsync/schedulers/virtual_time_scheduler.hpp>
+#include <rxsync/storage/memory_storage.hpp>
+#include <rxsync/sync/sim_network.hpp>
+#include <rxsync/sync/sync_service.hpp>
+
+#include "rxsync_catch.hpp"
+#include "sync_test_support.hpp"
+
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using rxsync_test::GSet;
+using Net = rxsync::SimNetwork<std::string, GSet, rxsync::VirtualTimeScheduler>;
+using Service = rxsync::SyncService<std::string, GSet, Net::Client, rxsync::MemoryStorage, rxsync::VirtualTimeScheduler>;
+
+namespace {
+
+rxsync::SyncServiceOptions options_for(const std::string& origin) {
+  rxsync::SyncServiceOptions o;
+  o.origin = origin;
+  o.poller.base = 1s;
+  o.poller.max = 1s;
+  o.batch.max_attempts = 1000;  // a partition must never exhaust attempts in these tests
+  o.batch.backoff.initial = 100ms;
+  o.batch.backoff.max = 2s;
+  o.batch.backoff.max_retries = 1000;
+  o.sweeper.max_attempts = 1'000'000;
+  return o;
+}
+
+struct Device {
+  rxsync::MemoryStorage storage;
+  std::unique_ptr<Service> service;
+  Device(rxsync::VirtualTimeScheduler& sched, Net& net, const std::string& id) {
+    service = std::make_unique<Service>(sched, net.client(id), storage, options_for(id));
+    service->start();
+  }
+  // Adds a message to a thread the way an app does: on top of the current local state.
+  void add(const std::string& thread, const std::string& message) {
+    service->queue_for_sync(thread, service->value(thread).value_or(GSet{}).with(message));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("two clients add messages to one thread concurrently and converge", "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  Net net(sched);
+  Device phone(sched, net, "phone");
+  Device laptop(sched, net, "laptop");
+
+  phone.add("thread-1", "from phone");
+  laptop.add("thread-1", "from laptop");
+  sched.advance_by(5s);
+
+  const GSet both{{"from laptop", "from phone"}};
+  CHECK(phone.service->value("thread-1") == both);
+  CHECK(laptop.service->value("thread-1") == both);
+  CHECK(net.server_value("thread-1") == both);
+  CHECK(phone.service->pending() == 0);
+  CHECK(laptop.service->pending() == 0);
+  CHECK(phone.service->status("thread-1").state == rxsync::SyncState::synced);
+}
+
+TEST_CASE("offline edits are kept as one pending item and delivered on reconnect", "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  Net net(sched);
+  Device client(sched, net, "tablet");
+  std::vector<std::set<std::string>> pending_history;
+  auto sub = client.service->observe_pending().subscribe(
+      [&](const std::set<std::string>& keys) { pending_history.push_back(keys); });
+
+  net.client("tablet").set_online(false);
+  client.add("thread-9", "one");
+  client.add("thread-9", "two");
+  client.add("thread-9", "three");
+  sched.advance_by(30s);
+  CHECK(client.service->pending() == 1);
+  CHECK(client.service->status("thread-9").state != rxsync::SyncState::synced);
+  CHECK_FALSE(net.server_value("thread-9"));
+
+  net.client("tablet").set_online(true);
+  sched.advance_by(10s);
+  CHECK(net.server_value("thread-9") == GSet{{"one", "three", "two"}});
+  CHECK(client.service->pending() == 0);
+  REQUIRE(pending_history.size() >= 3);
+  CHECK(pending_history.front().empty());
+  CHECK(pending_history[1] == std::set<std::string>{"thread-9"});
+  CHECK(pending_history.back().empty());
+}
+
+TEST_CASE("status goes unknown -> pending -> syncing -> synced", "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  Net net(sched);
+  Device d(sched, net, "desktop");
+  std::vector<rxsync::SyncState> states;
+  auto sub = d.service->observe_status("k").subscribe([&](const rxsync::SyncStatus& s) { states.push_back(s.state); });
+  d.add("k", "m");
+  sched.advance_by(2s);
+  using S = rxsync::SyncState;
+  CHECK(states == std::vector<S>{S::unknown, S::pending, S::syncing, S::synced});
+  const auto status = d.service->status("k");
+  REQUIRE(status.last_synced);
+  CHECK(*status.last_synced > rxsync::TimePoint{});
+}
+
+TEST_CASE("edits queued before a crash are re-sent by the next instance", "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  Net net(sched);
+  rxsync::MemoryStorage storage;
+  net.client("phone").set_online(false);
+  {
+    Service service(sched, net.client("phone"), storage, options_for("phone"));
+    service.start();
+    service.queue_for_sync("thread-1", GSet{{"hello"}});
+    service.queue_for_sync("thread-2", GSet{{"world"}});
+    sched.advance_by(1s);
+  }  // the app is killed with two unsynced edits
+  net.client("phone").set_online(true);
+  Service restarted(sched, net.client("phone"), storage, options_for("phone"));
+  CHECK(restarted.value("thread-1") == GSet{{"hello"}});  // local state survived too
+  restarted.start();
+  sched.advance_by(5s);
+  CHECK(restarted.stats().recovered == 2);
+  CHECK(net.server_value("thread-1") == GSet{{"hello"}});
+  CHECK(net.server_value("thread-2") == GSet{{"world"}});
+  CHECK(restarted.pending() == 0);
+}
+
+TEST_CASE("three devices converge through loss, duplication and reordering", "[sync]") {
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    rxsync::VirtualTimeScheduler sched;
+    rxsync::SimNetworkOptions faults;
+    faults.loss = 0.2;
+    faults.duplication = 0.2;
+    faults.seed = seed;
+    Net net(sched, faults);
+    std::vector<std::unique_ptr<Device>> devices;
+    for (const char* id : {"phone", "tablet", "desktop"}) devices.push_back(std::make_unique<Device>(sched, net, id));
+
+    std::set<std::string> all;
+    for (int i = 0; i < 60; ++i) {
+      auto& d = *devices[static_cast<std::size_t>(i) % devices.size()];
+      const std::string thread = "thread-" + std::to_string(i % 4);
+      const std::string message = "m" + std::to_string(i);
+      d.add(thread, message);
+      all.insert(thread + "/" + message);
+      sched.advance_by(50ms);
+    }
+    sched.advance_by(60s);
+
+    std::set<std::string> on_server;
+    for (const auto& [thread, set] : net.server_state()) {
+      for (const auto& m : set.items) on_server.insert(thread + "/" + m);
+    }
+    CHECK(on_server == all);  // nothing lost, nothing invented
+    for (auto& d : devices) {
+      CHECK(d->service->pending() == 0);
+      for (int t = 0; t < 4; ++t) {
+        const std::string thread = "thread-" + std::to_string(t);
+        CHECK(d->service->value(thread) == net.server_value(thread));
+      }
+    }
+    CHECK(net.stats().lost > 0);
+    CHECK(net.stats().duplicates_ignored > 0);
+  }
+}
+
+TEST_CASE("1000 messages sync at more than 100 per virtual second", "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  Net net(sched);
+  Device d(sched, net, "bulk");
+  for (int i = 0; i < 1000; ++i) d.service->queue_for_sync("thread-" + std::to_string(i), GSet{{"m"}});
+  const auto start = sched.now();
+  while (d.service->pending() > 0 && sched.now() - start < 60s) sched.advance_by(100ms);
+  const auto took = std::chrono::duration<double>(sched.now() - start).count();
+  CHECK(d.service->pending() == 0);
+  CHECK(1000.0 / took >= 100.0);
+  CHECK(d.service->stats().succeeded == 1000);
+}
+
+TEST_CASE("bad options and use after stop are reported", "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  Net net(sched);
+  rxsync::MemoryStorage storage;
+  auto o = options_for("x");
+  o.origin.clear();
+  REQUIRE_THROWS_WITH((Service(sched, net.client("x"), storage, o)),
+                      rxsync_test::contains("SyncServiceOptions.origin must not be empty"));
+  o = options_for("x");
+  o.poller.base = 0s;
+  REQUIRE_THROWS_WITH((Service(sched, net.client("x"), storage, o)),
+                      rxsync_test::contains("AdaptivePollerOptions.base must be > 0"));
+  Service service(sched, net.client("x"), storage, options_for("x"));
+  service.start();
+  service.stop();
+  REQUIRE_THROWS_AS(service.queue_for_sync("k", GSet{}), std::logic_error);
+}
+
+TEST_CASE("SimNetwork options are validated", "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  rxsync::SimNetworkOptions o;
+  o.loss = 1.5;
+  REQUIRE_THROWS_WITH(Net(sched, o), rxsync_test::contains("SimNetworkOptions.loss must be in [0, 1], got 1.5"));
+  o = {};
+  o.max_delay = 0ms;
+  o.min_delay = 1ms;
+  REQUIRE_THROWS_AS(Net(sched, o), std::invalid_argument);
+}
