@@ -338,8 +338,8 @@ int run(const Config& cfg) {
   }
 
   std::printf("\n%-16s", "conversation");
-  for (auto& d : devices) std::printf(" | %-28s", d.name.c_str());
-  std::printf(" | %-28s\n", "server");
+  for (auto& d : devices) std::printf(" | %-30s", d.name.c_str());
+  std::printf(" | %-30s\n", "server");
   auto cell = [](const std::optional<Doc>& doc) {
     if (!doc) return std::string("-");
     const auto c = doc->conversation.snapshot();
@@ -349,16 +349,16 @@ int run(const Config& cfg) {
   };
   for (const auto& key : conversations) {
     std::printf("%-16s", key.c_str());
-    for (auto& d : devices) std::printf(" | %-28s", cell(d.service->value(key)).c_str());
-    std::printf(" | %-28s\n", cell(server_map.count(key) ? std::optional<Doc>(server_map[key]) : std::nullopt).c_str());
+    for (auto& d : devices) std::printf(" | %-30s", cell(d.service->value(key)).c_str());
+    std::printf(" | %-30s\n", cell(server_map.count(key) ? std::optional<Doc>(server_map[key]) : std::nullopt).c_str());
   }
   for (const auto& key : threads) {
     std::printf("%-16s", key.c_str());
     auto count = [](const std::optional<Doc>& doc) {
       return doc ? std::to_string(doc->messages.size()) + " messages" : std::string("-");
     };
-    for (auto& d : devices) std::printf(" | %-28s", count(d.service->value(key)).c_str());
-    std::printf(" | %-28s\n", count(server_map.count(key) ? std::optional<Doc>(server_map[key]) : std::nullopt).c_str());
+    for (auto& d : devices) std::printf(" | %-30s", count(d.service->value(key)).c_str());
+    std::printf(" | %-30s\n", count(server_map.count(key) ? std::optional<Doc>(server_map[key]) : std::nullopt).c_str());
   }
   std::uint64_t conflicts = 0;
   for (auto& d : devices) conflicts += d.service->stats().conflicts_resolved + d.before_restart.conflicts_resolved;

@@ -3,6 +3,7 @@
 #include <rxsync/storage/memory_storage.hpp>
 #include <rxsync/sync/sim_network.hpp>
 #include <rxsync/sync/sync_service.hpp>
+#include <rxsync/crdt/conversation_state.hpp>
 
 #include "rxsync_catch.hpp"
 #include "sync_test_support.hpp"
@@ -211,4 +212,59 @@ TEST_CASE("SimNetwork options are validated", "[sync]") {
   o.max_delay = 0ms;
   o.min_delay = 1ms;
   REQUIRE_THROWS_AS(Net(sched, o), std::invalid_argument);
+}
+
+TEST_CASE("Versioned plain records sync with a field-wise merge policy", "[sync]") {
+  using Record = rxsync::Versioned<rxsync::Conversation>;
+  using Merge = rxsync::VersionedMerge<decltype(rxsync::conversation_merger())>;
+  using VNet = rxsync::SimNetwork<std::string, Record, rxsync::VirtualTimeScheduler, Merge>;
+  using VService = rxsync::SyncService<std::string, Record, VNet::Client, rxsync::MemoryStorage,
+                                       rxsync::VirtualTimeScheduler, Merge>;
+  rxsync::VirtualTimeScheduler sched;
+  const Merge merge{rxsync::conversation_merger()};
+  VNet net(sched, {}, merge);
+  rxsync::MemoryStorage phone_storage, desktop_storage;
+  VService phone(sched, net.client("phone"), phone_storage, options_for("phone"), merge);
+  VService desktop(sched, net.client("desktop"), desktop_storage, options_for("desktop"), merge);
+  phone.start();
+  desktop.start();
+
+  // Concurrent edits: the phone pins, the desktop sets unread. Neither clock dominates.
+  Record a;
+  a.update("phone", [](rxsync::Conversation& c) { c.pinned = true; });
+  Record b;
+  b.update("desktop", [](rxsync::Conversation& c) { c.unread = 3; });
+  phone.queue_for_sync("conv/alice", a);
+  desktop.queue_for_sync("conv/alice", b);
+  sched.advance_by(5s);
+
+  const auto server = net.server_value("conv/alice");
+  REQUIRE(server);
+  CHECK(server->value.pinned);
+  CHECK(server->value.unread == 3);
+  CHECK(phone.value("conv/alice") == server);
+  CHECK(desktop.value("conv/alice") == server);
+  CHECK(server->clock.get("phone") == 1);  // the merged clocks: both edits are in
+  CHECK(server->clock.get("desktop") == 1);
+}
+
+TEST_CASE("a remote change to a key with an unsynced local edit is merged, not overwritten", "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  Net net(sched);
+  rxsync::MemoryStorage slow_storage;
+  auto slow_options = options_for("slow");
+  slow_options.batch.window = 10s;  // its edit stays unsent while it pulls
+  Service slow(sched, net.client("slow"), slow_storage, slow_options);
+  slow.start();
+  Device fast(sched, net, "fast");
+
+  slow.queue_for_sync("thread", GSet{{"local draft"}});
+  fast.add("thread", "remote reply");
+  sched.advance_by(3s);  // fast's reply is on the server; slow pulled it
+  CHECK(slow.value("thread") == GSet{{"local draft", "remote reply"}});
+  CHECK(slow.stats().conflicts_resolved == 1);
+  CHECK(slow.status("thread").state == rxsync::SyncState::pending);  // its edit is still to send
+  sched.advance_by(10s);
+  CHECK(net.server_value("thread") == GSet{{"local draft", "remote reply"}});
+  CHECK(fast.service->value("thread") == GSet{{"local draft", "remote reply"}});
 }

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include <rxsync/crdt/merge.hpp>
 #include <rxsync/sync/batch_types.hpp>
 
 namespace rxsync {
@@ -75,5 +76,18 @@ struct CrdtMerge {
     return merged;
   }
 };
+
+// The merge policy of Versioned<T> plain records: if one clock dominates take that version,
+// else merge field-wise with `fields` (e.g. conversation_merger()) and merge the clocks.
+template <class FieldMerge>
+struct VersionedMerge {
+  FieldMerge fields;
+  template <class T, class Actor>
+  Versioned<T, Actor> operator()(const Versioned<T, Actor>& local, const Versioned<T, Actor>& remote) const {
+    return resolve(local, remote, fields).value;
+  }
+};
+template <class FieldMerge>
+VersionedMerge(FieldMerge) -> VersionedMerge<FieldMerge>;
 
 }  // namespace rxsync
