@@ -35,8 +35,8 @@ void BM_BatchEnqueueMerge(benchmark::State& state) {
   NoopTransport transport;
   rxsync::BatchOptions options;
   options.max_batch = 4096;  // never full: measures enqueue + merge, not sends
-  rxsync::BatchOrchestrator<std::string, std::string, NoopTransport, rxsync::VirtualTimeScheduler> orch(
-      sched, transport, options);
+  rxsync::BatchOrchestrator<std::string, std::string, NoopTransport, rxsync::VirtualTimeScheduler>
+      orch(sched, transport, options);
   std::size_t i = 0;
   for (auto _ : state) {
     orch.enqueue(keys[i], value);
@@ -98,9 +98,9 @@ BENCHMARK(BM_Baseline_MemoryStoragePut);
 #include <rxsync/sync/sim_network.hpp>
 #include <rxsync/sync/sync_service.hpp>
 
-#include <filesystem>
-#include <algorithm>
 #include <unistd.h>
+#include <algorithm>
+#include <filesystem>
 
 namespace {
 
@@ -124,8 +124,8 @@ void sync_end_to_end(benchmark::State& state, Store& storage) {
   Net net(sched, no_faults);
   rxsync::SyncServiceOptions options;
   options.origin = "bench";
-  rxsync::SyncService<std::string, ReadPosition, Net::Client, Store, rxsync::VirtualTimeScheduler> service(
-      sched, net.client("bench"), storage, options);
+  rxsync::SyncService<std::string, ReadPosition, Net::Client, Store, rxsync::VirtualTimeScheduler>
+      service(sched, net.client("bench"), storage, options);
   service.start();
   const auto keys = make_keys(256);
   std::uint64_t op = 0;
@@ -149,7 +149,8 @@ void BM_SyncEndToEnd(benchmark::State& state) {
 BENCHMARK(BM_SyncEndToEnd);
 
 void BM_SyncEndToEnd_File(benchmark::State& state) {
-  const auto path = std::filesystem::temp_directory_path() / ("rxsync-bench-" + std::to_string(::getpid()) + ".log");
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("rxsync-bench-" + std::to_string(::getpid()) + ".log");
   {
     rxsync::FileStorageOptions group_commit;
     group_commit.sync_every_writes = 256;

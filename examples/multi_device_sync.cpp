@@ -17,6 +17,7 @@
 #include <rxsync/adapters/sqlite_storage.hpp>
 #endif
 
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,7 +29,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unistd.h>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -38,7 +38,7 @@ namespace {
 // ---- the synced document: one per key ("conv/..." or "thread/...") --------------------------
 
 struct Doc {
-  rxsync::ConversationState<> conversation;    // used by conv/ keys
+  rxsync::ConversationState<> conversation;   // used by conv/ keys
   std::vector<rxsync::ChatMessage> messages;  // used by thread/ keys, ordered by (time, id)
 
   void merge(const Doc& other) {
@@ -78,7 +78,8 @@ struct Config {
 
 [[noreturn]] void usage(const std::string& problem) {
   std::fprintf(stderr,
-               "%s\nusage: multi_device_sync [--devices=N (2-10)] [--ops=N] [--loss=P] [--dup=P] [--seed=N]\n"
+               "%s\nusage: multi_device_sync [--devices=N (2-10)] [--ops=N] [--loss=P] [--dup=P] "
+               "[--seed=N]\n"
                "                         [--storage=file|memory|sqlite] [--real-time]\n",
                problem.c_str());
   std::exit(2);
@@ -95,24 +96,33 @@ Config parse(int argc, char** argv) {
     auto number = [&](double lo, double hi) {
       const double v = std::strtod(value.c_str(), &end);
       if (value.empty() || *end != '\0' || !(v >= lo && v <= hi)) {
-        usage("invalid value for " + name + ": '" + value + "' (expected " + std::to_string(lo) + " to " +
-              std::to_string(hi) + ")");
+        usage("invalid value for " + name + ": '" + value + "' (expected " + std::to_string(lo) +
+              " to " + std::to_string(hi) + ")");
       }
       return v;
     };
-    if (name == "--devices") c.devices = static_cast<int>(number(2, 10));
-    else if (name == "--ops") c.ops = static_cast<int>(number(1, 1e6));
-    else if (name == "--loss") c.loss = number(0, 0.9);
-    else if (name == "--dup") c.dup = number(0, 1);
-    else if (name == "--seed") c.seed = static_cast<std::uint64_t>(number(0, 1e18));
+    if (name == "--devices")
+      c.devices = static_cast<int>(number(2, 10));
+    else if (name == "--ops")
+      c.ops = static_cast<int>(number(1, 1e6));
+    else if (name == "--loss")
+      c.loss = number(0, 0.9);
+    else if (name == "--dup")
+      c.dup = number(0, 1);
+    else if (name == "--seed")
+      c.seed = static_cast<std::uint64_t>(number(0, 1e18));
     else if (name == "--storage") {
-      if (value != "file" && value != "memory" && value != "sqlite") usage("--storage must be file, memory or sqlite");
+      if (value != "file" && value != "memory" && value != "sqlite")
+        usage("--storage must be file, memory or sqlite");
       c.storage = value;
-    } else if (name == "--real-time" && value.empty()) c.real_time = true;
-    else usage("unknown argument: " + std::string(arg));
+    } else if (name == "--real-time" && value.empty())
+      c.real_time = true;
+    else
+      usage("unknown argument: " + std::string(arg));
   }
 #if !RXSYNC_EXAMPLE_SQLITE
-  if (c.storage == "sqlite") usage("--storage=sqlite: this build has no SQLite (install libsqlite3-dev and reconfigure)");
+  if (c.storage == "sqlite")
+    usage("--storage=sqlite: this build has no SQLite (install libsqlite3-dev and reconfigure)");
 #endif
   return c;
 }
@@ -122,7 +132,9 @@ Config parse(int argc, char** argv) {
 void advance_time(rxsync::VirtualTimeScheduler& s, rxsync::Duration d) { s.advance_by(d); }
 void advance_time(rxsync::RunLoop& s, rxsync::Duration d) { s.run_for(d); }
 
-long long seconds(rxsync::Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
+long long seconds(rxsync::Duration d) {
+  return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+}
 
 // ---- storage per device ---------------------------------------------------------------------
 
@@ -139,7 +151,8 @@ std::unique_ptr<Store> open_storage(const std::filesystem::path& dir, const std:
   }
 }
 
-// ---- the run -------------------------------------------------------------------------------------
+// ---- the run
+// -------------------------------------------------------------------------------------
 
 template <class Sched, class Store>
 int run(const Config& cfg) {
@@ -162,7 +175,8 @@ int run(const Config& cfg) {
   std::filesystem::create_directories(dir);
 
   std::vector<std::string> names = {"phone", "tablet", "desktop"};
-  while (static_cast<int>(names.size()) < cfg.devices) names.push_back("device-" + std::to_string(names.size() + 1));
+  while (static_cast<int>(names.size()) < cfg.devices)
+    names.push_back("device-" + std::to_string(names.size() + 1));
   names.resize(static_cast<std::size_t>(cfg.devices));
 
   auto service_options = [&](const std::string& name) {
@@ -190,7 +204,8 @@ int run(const Config& cfg) {
   std::vector<Device> devices;
   auto boot = [&](Device& d) {
     if (!d.storage) d.storage = open_storage<Store>(dir, d.name);
-    d.service = std::make_unique<Service>(sched, net.client(d.name), *d.storage, service_options(d.name));
+    d.service =
+        std::make_unique<Service>(sched, net.client(d.name), *d.storage, service_options(d.name));
     d.service->start();
   };
   for (const auto& name : names) {
@@ -208,28 +223,43 @@ int run(const Config& cfg) {
 
   std::mt19937_64 rng(cfg.seed);
   auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
-  const std::vector<std::string> conversations = {"conv/alice", "conv/team", "conv/family", "conv/news"};
+  const std::vector<std::string> conversations = {"conv/alice", "conv/team", "conv/family",
+                                                  "conv/news"};
   const std::vector<std::string> threads = {"thread/refactor", "thread/bugfix", "thread/design"};
 
   auto do_op = [&](int i) {
     Device& d = devices[pick(devices.size())];
     const bool message = pick(100) < 45;
-    const std::string key = message ? threads[pick(threads.size())] : conversations[pick(conversations.size())];
+    const std::string key =
+        message ? threads[pick(threads.size())] : conversations[pick(conversations.size())];
     Doc doc = d.service->value(key).value_or(Doc{});
     const auto now = sched.now();
     if (message) {
       const std::string id = d.name + "-" + std::to_string(i);
       doc.messages = rxsync::merge_messages(
-          doc.messages, {rxsync::ChatMessage{id, now, pick(2) ? "user" : "assistant", "message " + std::to_string(i)}});
+          doc.messages, {rxsync::ChatMessage{id, now, pick(2) ? "user" : "assistant",
+                                             "message " + std::to_string(i)}});
       messages_sent[key].insert(id);
     } else {
       switch (pick(6)) {
-        case 0: doc.conversation.pin(d.name, now); break;
-        case 1: doc.conversation.unpin(now); break;
-        case 2: doc.conversation.mute(d.name, now); break;
-        case 3: doc.conversation.unmute(now); break;
-        case 4: doc.conversation.set_unread(d.name, pick(20), now); break;
-        default: doc.conversation.set_title(d.name, "title by " + d.name + " #" + std::to_string(i), now); break;
+        case 0:
+          doc.conversation.pin(d.name, now);
+          break;
+        case 1:
+          doc.conversation.unpin(now);
+          break;
+        case 2:
+          doc.conversation.mute(d.name, now);
+          break;
+        case 3:
+          doc.conversation.unmute(now);
+          break;
+        case 4:
+          doc.conversation.set_unread(d.name, pick(20), now);
+          break;
+        default:
+          doc.conversation.set_title(d.name, "title by " + d.name + " #" + std::to_string(i), now);
+          break;
       }
     }
     d.service->queue_for_sync(key, doc);
@@ -253,10 +283,13 @@ int run(const Config& cfg) {
                 static_cast<unsigned long long>(n.duplicated));
   };
 
-  std::printf("rxsync multi-device demo: %d devices, %d operations, loss %.0f%%, duplication %.0f%%, seed %llu, "
-              "storage %s, %s time\n",
-              cfg.devices, cfg.ops, cfg.loss * 100, cfg.dup * 100, static_cast<unsigned long long>(cfg.seed),
-              cfg.storage.c_str(), cfg.real_time ? "real" : "virtual");
+  std::printf(
+      "rxsync multi-device demo: %d devices, %d operations, loss %.0f%%, duplication %.0f%%, seed "
+      "%llu, "
+      "storage %s, %s time\n",
+      cfg.devices, cfg.ops, cfg.loss * 100, cfg.dup * 100,
+      static_cast<unsigned long long>(cfg.seed), cfg.storage.c_str(),
+      cfg.real_time ? "real" : "virtual");
   const int partition_at = cfg.ops / 4, restart_at = cfg.ops / 2, heal_at = (cfg.ops * 3) / 4;
   Device& partitioned = devices[1];
   Device& restarted = devices[devices.size() - 1];
@@ -273,7 +306,8 @@ int run(const Config& cfg) {
         // the outbox recovery but not durability (use --storage=file for that).
         progress(("restart " + restarted.name + "'s service (memory storage kept)").c_str());
       } else {
-        restarted.storage.reset();  // the file is closed as by a crash; the OS keeps what was written
+        restarted.storage
+            .reset();  // the file is closed as by a crash; the OS keeps what was written
         progress(("kill " + restarted.name).c_str());
       }
       boot(restarted);
@@ -313,7 +347,9 @@ int run(const Config& cfg) {
     return replica && joined(*replica, effect) == *replica;
   };
   for (const Op& op : model) {
-    bool everywhere = holds(server_map.count(op.key) ? std::optional<Doc>(server_map[op.key]) : std::nullopt, op.effect);
+    bool everywhere =
+        holds(server_map.count(op.key) ? std::optional<Doc>(server_map[op.key]) : std::nullopt,
+              op.effect);
     for (auto& d : devices) everywhere = everywhere && holds(d.service->value(op.key), op.effect);
     if (!everywhere) ++lost;
   }
@@ -350,7 +386,9 @@ int run(const Config& cfg) {
   for (const auto& key : conversations) {
     std::printf("%-16s", key.c_str());
     for (auto& d : devices) std::printf(" | %-30s", cell(d.service->value(key)).c_str());
-    std::printf(" | %-30s\n", cell(server_map.count(key) ? std::optional<Doc>(server_map[key]) : std::nullopt).c_str());
+    std::printf(
+        " | %-30s\n",
+        cell(server_map.count(key) ? std::optional<Doc>(server_map[key]) : std::nullopt).c_str());
   }
   for (const auto& key : threads) {
     std::printf("%-16s", key.c_str());
@@ -358,18 +396,25 @@ int run(const Config& cfg) {
       return doc ? std::to_string(doc->messages.size()) + " messages" : std::string("-");
     };
     for (auto& d : devices) std::printf(" | %-30s", count(d.service->value(key)).c_str());
-    std::printf(" | %-30s\n", count(server_map.count(key) ? std::optional<Doc>(server_map[key]) : std::nullopt).c_str());
+    std::printf(
+        " | %-30s\n",
+        count(server_map.count(key) ? std::optional<Doc>(server_map[key]) : std::nullopt).c_str());
   }
   std::uint64_t conflicts = 0;
-  for (auto& d : devices) conflicts += d.service->stats().conflicts_resolved + d.before_restart.conflicts_resolved;
+  for (auto& d : devices)
+    conflicts += d.service->stats().conflicts_resolved + d.before_restart.conflicts_resolved;
 
   devices.clear();
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
-  const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(rxsync::RunLoop::clock_now() - wall_start).count();
-  std::printf("\nconverged: %s  devices: %d  operations: %zu  lost: %zu  duplicates applied: %zu  conflicts resolved: %llu  wall: %lld ms\n",
-              converged ? "yes" : "no", cfg.devices, model.size(), lost, duplicates,
-              static_cast<unsigned long long>(conflicts), static_cast<long long>(wall_ms));
+  const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           rxsync::RunLoop::clock_now() - wall_start)
+                           .count();
+  std::printf(
+      "\nconverged: %s  devices: %d  operations: %zu  lost: %zu  duplicates applied: %zu  "
+      "conflicts resolved: %llu  wall: %lld ms\n",
+      converged ? "yes" : "no", cfg.devices, model.size(), lost, duplicates,
+      static_cast<unsigned long long>(conflicts), static_cast<long long>(wall_ms));
   return converged && lost == 0 && duplicates == 0 ? 0 : 1;
 }
 
@@ -387,7 +432,8 @@ int run_with_storage(const Config& cfg) {
 int main(int argc, char** argv) {
   const Config cfg = parse(argc, argv);
   try {
-    return cfg.real_time ? run_with_storage<rxsync::RunLoop>(cfg) : run_with_storage<rxsync::VirtualTimeScheduler>(cfg);
+    return cfg.real_time ? run_with_storage<rxsync::RunLoop>(cfg)
+                         : run_with_storage<rxsync::VirtualTimeScheduler>(cfg);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "multi_device_sync: %s\n", e.what());
     return 1;

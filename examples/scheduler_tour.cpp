@@ -8,8 +8,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <functional>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -30,13 +30,15 @@ int virtual_time_part() {
   attempt = [&] {
     ++attempts;
     const bool ok = attempts == 3;
-    std::printf("  t=%5lld ms  attempt %d -> %s\n", ms(sched.now()), attempts, ok ? "synced" : "network error");
+    std::printf("  t=%5lld ms  attempt %d -> %s\n", ms(sched.now()), attempts,
+                ok ? "synced" : "network error");
     if (!ok) sched.schedule_after(std::chrono::seconds(attempts), attempt);
   };
   sched.schedule(attempt);
 
   // A timeout that the successful sync cancels before it fires.
-  auto timeout = sched.schedule_after(10s, [&] { std::puts("  timeout fired (should not happen)"); });
+  auto timeout =
+      sched.schedule_after(10s, [&] { std::puts("  timeout fired (should not happen)"); });
   sched.schedule_after(3500ms, [&] {
     std::printf("  t=%5lld ms  sync confirmed, cancelling the 10 s timeout\n", ms(sched.now()));
     timeout.unsubscribe();
@@ -72,7 +74,8 @@ int event_loop_part() {
     std::unique_lock lock(mutex);
     done.wait_for(lock, 10s, [&] { return ran == 2000; });
   }  // the loop thread is joined here
-  std::printf("  %d actions ran, all on the loop thread: %s\n", ran, all_on_loop_thread ? "yes" : "no");
+  std::printf("  %d actions ran, all on the loop thread: %s\n", ran,
+              all_on_loop_thread ? "yes" : "no");
   return ran == 2000 && all_on_loop_thread ? 0 : 1;
 }
 

@@ -6,23 +6,12 @@
 // docs/architecture.md for the layers.
 #pragma once
 
+#include <rxsync/cache/lru_cache.hpp>
+#include <rxsync/cache/tiered_cache.hpp>
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/function.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
-#include <rxsync/schedulers/event_loop_thread.hpp>
-#include <rxsync/schedulers/run_loop.hpp>
-#include <rxsync/schedulers/timed_queue.hpp>
-#include <rxsync/schedulers/virtual_time_scheduler.hpp>
-#include <rxsync/rx/rx.hpp>
-#include <rxsync/resilience/backoff.hpp>
-#include <rxsync/resilience/circuit_breaker.hpp>
-#include <rxsync/resilience/perf_monitor.hpp>
-#include <rxsync/resilience/resource_pool.hpp>
-#include <rxsync/resilience/retry.hpp>
-#include <rxsync/resilience/task_queue.hpp>
-#include <rxsync/cache/lru_cache.hpp>
-#include <rxsync/cache/tiered_cache.hpp>
 #include <rxsync/crdt/chat_thread.hpp>
 #include <rxsync/crdt/conversation_state.hpp>
 #include <rxsync/crdt/counters.hpp>
@@ -33,6 +22,17 @@
 #include <rxsync/crdt/registers.hpp>
 #include <rxsync/crdt/sets.hpp>
 #include <rxsync/crdt/vector_clock.hpp>
+#include <rxsync/resilience/backoff.hpp>
+#include <rxsync/resilience/circuit_breaker.hpp>
+#include <rxsync/resilience/perf_monitor.hpp>
+#include <rxsync/resilience/resource_pool.hpp>
+#include <rxsync/resilience/retry.hpp>
+#include <rxsync/resilience/task_queue.hpp>
+#include <rxsync/rx/rx.hpp>
+#include <rxsync/schedulers/event_loop_thread.hpp>
+#include <rxsync/schedulers/run_loop.hpp>
+#include <rxsync/schedulers/timed_queue.hpp>
+#include <rxsync/schedulers/virtual_time_scheduler.hpp>
 #include <rxsync/storage/codec.hpp>
 #include <rxsync/storage/crc32c.hpp>
 #include <rxsync/storage/file_log_format.hpp>

@@ -174,8 +174,7 @@ TEST_CASE("RunLoop: a negative delay runs after actions already due", "[schedule
   CHECK(log == std::vector<int>{1, 2, 3, 4});
 }
 
-TEST_CASE("RunLoop: a time in the past runs after actions already due",
-          "[schedulers][run_loop]") {
+TEST_CASE("RunLoop: a time in the past runs after actions already due", "[schedulers][run_loop]") {
   RunLoop loop;
   std::vector<int> log;
   loop.schedule(Record{&log, 1});

@@ -431,8 +431,7 @@ TEST_CASE("VirtualTimeScheduler: a nested advance never moves time backwards",
   CHECK(s.now() == at(6s));
 }
 
-TEST_CASE("VirtualTimeScheduler: a delay of Duration::max() means never",
-          "[schedulers][vts]") {
+TEST_CASE("VirtualTimeScheduler: a delay of Duration::max() means never", "[schedulers][vts]") {
   VirtualTimeScheduler s;
   s.advance_by(1s);
   bool ran = false;

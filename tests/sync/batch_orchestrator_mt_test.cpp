@@ -67,7 +67,8 @@ TEST_CASE("4 producers x 5000 enqueues are all delivered, in order per key", "[b
 
   {
     std::unique_lock lock(server.mutex);
-    REQUIRE(server.changed.wait_for(lock, 60s, [&] { return server.ids == producers * per_producer; }));
+    REQUIRE(
+        server.changed.wait_for(lock, 60s, [&] { return server.ids == producers * per_producer; }));
   }
   orch.stop();
   std::vector<int> seen(producers * per_producer, 0);

@@ -11,7 +11,8 @@
 using namespace std::chrono_literals;
 using rxsync::ItemOutcome;
 using Transport = rxsync_test::ScriptedTransport<>;
-using Orchestrator = rxsync::BatchOrchestrator<std::string, std::string, Transport, rxsync::VirtualTimeScheduler>;
+using Orchestrator =
+    rxsync::BatchOrchestrator<std::string, std::string, Transport, rxsync::VirtualTimeScheduler>;
 using Keys = std::vector<std::string>;
 
 namespace {
@@ -89,8 +90,8 @@ TEST_CASE("requests for a queued key are merged", "[batch]") {
   SECTION("AppendMerge concatenates containers") {
     using VecTransport = rxsync_test::ScriptedTransport<std::string, std::vector<int>>;
     VecTransport transport;
-    rxsync::BatchOrchestrator<std::string, std::vector<int>, VecTransport, rxsync::VirtualTimeScheduler,
-                              rxsync::AppendMerge>
+    rxsync::BatchOrchestrator<std::string, std::vector<int>, VecTransport,
+                              rxsync::VirtualTimeScheduler, rxsync::AppendMerge>
         orch(sched, transport);
     orch.enqueue("thread", {1});
     orch.enqueue("thread", {2, 3});
@@ -131,12 +132,14 @@ TEST_CASE("items out of attempts or rejected become dead letters", "[batch]") {
   Transport transport;
   transport.auto_reply = [](const std::vector<Transport::Item>& items) {
     std::vector<ItemOutcome> out;
-    for (const auto& item : items) out.push_back(item.key == "bad" ? ItemOutcome::reject : ItemOutcome::retry);
+    for (const auto& item : items)
+      out.push_back(item.key == "bad" ? ItemOutcome::reject : ItemOutcome::retry);
     return out;
   };
   Orchestrator orch(sched, transport, fast_retry_options());  // max_attempts = 3
   std::vector<Transport::Item> dead;
-  auto sub = orch.dead_letters().subscribe([&](const Transport::Item& item) { dead.push_back(item); });
+  auto sub =
+      orch.dead_letters().subscribe([&](const Transport::Item& item) { dead.push_back(item); });
 
   orch.enqueue("bad", "x");
   orch.enqueue("flaky", "y");
@@ -158,12 +161,15 @@ TEST_CASE("items out of attempts or rejected become dead letters", "[batch]") {
 TEST_CASE("dead letters that happen before a handler is set are replayed to it", "[batch]") {
   rxsync::VirtualTimeScheduler sched;
   Transport transport;
-  transport.auto_reply = [](const auto& items) { return std::vector<ItemOutcome>(items.size(), ItemOutcome::reject); };
+  transport.auto_reply = [](const auto& items) {
+    return std::vector<ItemOutcome>(items.size(), ItemOutcome::reject);
+  };
   Orchestrator orch(sched, transport);
   orch.enqueue("a", "1");
   sched.advance_by(100ms);
   std::vector<std::string> dead;
-  auto sub = orch.dead_letters().subscribe([&](const Transport::Item& item) { dead.push_back(item.key); });
+  auto sub =
+      orch.dead_letters().subscribe([&](const Transport::Item& item) { dead.push_back(item.key); });
   CHECK(dead == std::vector<std::string>{"a"});
 }
 
@@ -203,7 +209,8 @@ TEST_CASE("a newer request never overtakes an older one for the same key", "[bat
   }
   SECTION("reject: the older one is dead, the newer one is still sent") {
     std::vector<std::string> dead;
-    auto sub = orch.dead_letters().subscribe([&](const Transport::Item& item) { dead.push_back(item.request); });
+    auto sub = orch.dead_letters().subscribe(
+        [&](const Transport::Item& item) { dead.push_back(item.request); });
     transport.reply_all(0, ItemOutcome::reject);
     sched.advance_by(0ms);
     CHECK(dead == std::vector<std::string>{"old"});
@@ -246,7 +253,8 @@ TEST_CASE("whole-batch failures and malformed replies retry every item", "[batch
 TEST_CASE("a transport that throws fails the whole batch", "[batch]") {
   struct Throwing {
     int calls = 0;
-    void send(std::vector<rxsync::BatchItem<std::string, std::string>>, rxsync::BatchDone<std::string, std::string> done) {
+    void send(std::vector<rxsync::BatchItem<std::string, std::string>>,
+              rxsync::BatchDone<std::string, std::string> done) {
       if (++calls == 1) throw std::runtime_error("socket closed");
       done({ItemOutcome::ok});
     }
@@ -266,7 +274,9 @@ TEST_CASE("a transport that throws fails the whole batch", "[batch]") {
 TEST_CASE("flush sends now; stop flushes and refuses new requests", "[batch]") {
   rxsync::VirtualTimeScheduler sched;
   Transport transport;
-  transport.auto_reply = [](const auto& items) { return std::vector<ItemOutcome>(items.size(), ItemOutcome::ok); };
+  transport.auto_reply = [](const auto& items) {
+    return std::vector<ItemOutcome>(items.size(), ItemOutcome::ok);
+  };
   Orchestrator orch(sched, transport);
   orch.enqueue("a", "1");
   orch.flush();
@@ -311,7 +321,8 @@ TEST_CASE("invalid options are rejected with the option's name and value", "[bat
   auto make = [&](rxsync::BatchOptions o) { Orchestrator orch(sched, transport, o); };
   rxsync::BatchOptions o;
   o.window = -1ms;
-  REQUIRE_THROWS_WITH(make(o), rxsync_test::contains("BatchOptions.window must be >= 0, got -1000000ns"));
+  REQUIRE_THROWS_WITH(make(o),
+                      rxsync_test::contains("BatchOptions.window must be >= 0, got -1000000ns"));
   o = {};
   o.max_batch = 0;
   REQUIRE_THROWS_WITH(make(o), rxsync_test::contains("BatchOptions.max_batch"));
@@ -348,8 +359,9 @@ TEST_CASE("a priority function picks and orders the items of a batch", "[batch]"
   options.max_batch = 2;
   options.window = 100ms;
   // Keys starting with '!' are urgent (e.g. a pin), others normal (e.g. a read receipt).
-  Orchestrator orch(sched, transport, options, {},
-                    [](const std::string& key, const std::string&) { return key[0] == '!' ? 10 : 0; });
+  Orchestrator orch(sched, transport, options, {}, [](const std::string& key, const std::string&) {
+    return key[0] == '!' ? 10 : 0;
+  });
   orch.enqueue("read-1", "r");
   orch.enqueue("read-2", "r");  // full batch of two normal items is due at once...
   orch.enqueue("!pin", "p");    // ...but the pin outranks them
@@ -381,6 +393,6 @@ TEST_CASE("events() reports each item's progress", "[batch]") {
   sched.advance_by(1s);
   transport.reply_all(1, ItemOutcome::retry);
   sched.advance_by(0ms);
-  CHECK(log == std::vector<std::string>{"sent:a#0", "sent:b#0", "delivered:a#0", "retrying:b#1", "sent:b#1",
-                                        "dead:b#2"});
+  CHECK(log == std::vector<std::string>{"sent:a#0", "sent:b#0", "delivered:a#0", "retrying:b#1",
+                                        "sent:b#1", "dead:b#2"});
 }

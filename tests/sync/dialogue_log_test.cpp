@@ -28,17 +28,26 @@ class DialogueWorker {
  public:
   struct Stats {
     std::uint64_t enqueued = 0, synced = 0, failed = 0;
-    double success_rate() const { return enqueued == 0 ? 1.0 : static_cast<double>(synced) / static_cast<double>(enqueued); }
+    double success_rate() const {
+      return enqueued == 0 ? 1.0 : static_cast<double>(synced) / static_cast<double>(enqueued);
+    }
   };
 
-  DialogueWorker(rxsync::VirtualTimeScheduler& sched, rxsync::MemoryStorage& storage, Transport& transport)
-      : sched_(sched), log_(storage, sched), orch_(sched, transport, realtime_options()),
-        sweeper_(log_, sched, [this](const Log::Record& r) { orch_.enqueue(r.key, r.value); }, sweeper_options()) {
+  DialogueWorker(rxsync::VirtualTimeScheduler& sched, rxsync::MemoryStorage& storage,
+                 Transport& transport)
+      : sched_(sched),
+        log_(storage, sched),
+        orch_(sched, transport, realtime_options()),
+        sweeper_(
+            log_, sched, [this](const Log::Record& r) { orch_.enqueue(r.key, r.value); },
+            sweeper_options()) {
     events_ = orch_.events().subscribe([this](const auto& e) {
       const auto rec = log_.get(e.item.key);
       if (!rec) return;
-      if (e.kind == rxsync::BatchEventKind::delivered && log_.mark_synced(e.item.key, rec->version)) ++stats_.synced;
-      if (e.kind == rxsync::BatchEventKind::dead_lettered) log_.record_failure(e.item.key, rec->version, "send failed");
+      if (e.kind == rxsync::BatchEventKind::delivered && log_.mark_synced(e.item.key, rec->version))
+        ++stats_.synced;
+      if (e.kind == rxsync::BatchEventKind::dead_lettered)
+        log_.record_failure(e.item.key, rec->version, "send failed");
     });
     failures_ = sweeper_.failures().subscribe([this](const Log::Record&) { ++stats_.failed; });
     sweeper_.start();
@@ -98,7 +107,8 @@ class DialogueWorker {
 
 }  // namespace
 
-TEST_CASE("dialogue turns: realtime sync, sweeper retries up to 5 times, stop drains", "[sync][dialogue]") {
+TEST_CASE("dialogue turns: realtime sync, sweeper retries up to 5 times, stop drains",
+          "[sync][dialogue]") {
   rxsync::VirtualTimeScheduler sched;
   rxsync::MemoryStorage storage;
   Transport transport;
@@ -106,13 +116,16 @@ TEST_CASE("dialogue turns: realtime sync, sweeper retries up to 5 times, stop dr
   transport.auto_reply = [&](const std::vector<Transport::Item>& items) {
     std::vector<rxsync::ItemOutcome> out;
     for (const auto& item : items) {
-      const bool down = sched.now() < rxsync::TimePoint(25s) && (item.key == "turn-2" || item.key == "turn-3");
-      out.push_back(down || item.key == "turn-4" ? rxsync::ItemOutcome::retry : rxsync::ItemOutcome::ok);
+      const bool down =
+          sched.now() < rxsync::TimePoint(25s) && (item.key == "turn-2" || item.key == "turn-3");
+      out.push_back(down || item.key == "turn-4" ? rxsync::ItemOutcome::retry
+                                                 : rxsync::ItemOutcome::ok);
     }
     return out;
   };
   DialogueWorker worker(sched, storage, transport);
-  for (int i = 1; i <= 4; ++i) worker.log_turn("turn-" + std::to_string(i), "user said " + std::to_string(i));
+  for (int i = 1; i <= 4; ++i)
+    worker.log_turn("turn-" + std::to_string(i), "user said " + std::to_string(i));
   sched.advance_by(0ms);
   CHECK(worker.stats().synced == 1);  // turn-1 went through at once
   CHECK(worker.unsynced() == 3);
@@ -123,7 +136,7 @@ TEST_CASE("dialogue turns: realtime sync, sweeper retries up to 5 times, stop dr
   CHECK(worker.stats().synced == 3);  // the sweeper delivered turn-2 and turn-3 after the outage
   CHECK(worker.stats().failed == 1);  // turn-4 given up after 5 attempts...
   auto rec = worker.log().get("turn-4");
-  REQUIRE(rec);                        // ...but kept in the log with its error, not deleted
+  REQUIRE(rec);  // ...but kept in the log with its error, not deleted
   CHECK(rec->failed);
   CHECK(rec->attempts == 5);
   CHECK(worker.stats().success_rate() == Approx(0.75));

@@ -24,12 +24,15 @@ rxsync::SweeperOptions options() {
 }
 }  // namespace
 
-TEST_CASE("the sweeper re-offers unsynced records that are old enough and not in flight", "[sweeper]") {
+TEST_CASE("the sweeper re-offers unsynced records that are old enough and not in flight",
+          "[sweeper]") {
   rxsync::VirtualTimeScheduler sched;
   rxsync::MemoryStorage storage;
   Box box(storage, sched);
   std::vector<std::string> offered;
-  Sweeper sweeper(box, sched, [&](const Box::Record& r) { offered.push_back(r.key + "@" + r.value); }, options());
+  Sweeper sweeper(
+      box, sched, [&](const Box::Record& r) { offered.push_back(r.key + "@" + r.value); },
+      options());
   sweeper.start();
 
   box.put("turn-1", "hi");
@@ -57,10 +60,13 @@ TEST_CASE("a record that keeps failing is marked failed, reported and kept", "[s
   rxsync::MemoryStorage storage;
   Box box(storage, sched);
   int offers = 0;
-  Sweeper sweeper(box, sched, [&](const Box::Record& r) {
-    ++offers;
-    box.record_failure(r.key, r.version, "HTTP 503");
-  }, options());
+  Sweeper sweeper(
+      box, sched,
+      [&](const Box::Record& r) {
+        ++offers;
+        box.record_failure(r.key, r.version, "HTTP 503");
+      },
+      options());
   std::vector<Box::Record> failures;
   auto sub = sweeper.failures().subscribe([&](const Box::Record& r) { failures.push_back(r); });
 
@@ -71,7 +77,8 @@ TEST_CASE("a record that keeps failing is marked failed, reported and kept", "[s
   REQUIRE(failures.size() == 1);
   CHECK(failures[0].key == "turn-7");
   CHECK(failures[0].failed);
-  CHECK_THAT(failures[0].last_error, rxsync_test::contains("gave up after 3 attempts; last error: HTTP 503"));
+  CHECK_THAT(failures[0].last_error,
+             rxsync_test::contains("gave up after 3 attempts; last error: HTTP 503"));
   auto rec = box.get("turn-7");
   REQUIRE(rec);  // never deleted
   CHECK(rec->failed);
@@ -88,7 +95,8 @@ TEST_CASE("an offer with no news is re-offered after the in-flight timeout", "[s
   rxsync::MemoryStorage storage;
   Box box(storage, sched);
   int offers = 0;
-  Sweeper sweeper(box, sched, [&](const Box::Record&) { ++offers; }, options());
+  Sweeper sweeper(
+      box, sched, [&](const Box::Record&) { ++offers; }, options());
   box.put("k", "v");
   sched.advance_by(20s);
   CHECK(sweeper.sweep() == 1);
@@ -103,10 +111,14 @@ TEST_CASE("sweeper options are validated", "[sweeper]") {
   rxsync::VirtualTimeScheduler sched;
   rxsync::MemoryStorage storage;
   Box box(storage);
-  auto make = [&](rxsync::SweeperOptions o) { Sweeper s(box, sched, [](const Box::Record&) {}, o); };
+  auto make = [&](rxsync::SweeperOptions o) {
+    Sweeper s(
+        box, sched, [](const Box::Record&) {}, o);
+  };
   auto o = options();
   o.interval = 0s;
-  REQUIRE_THROWS_WITH(make(o), rxsync_test::contains("SweeperOptions.interval must be > 0, got 0ns"));
+  REQUIRE_THROWS_WITH(make(o),
+                      rxsync_test::contains("SweeperOptions.interval must be > 0, got 0ns"));
   o = options();
   o.max_attempts = 0;
   REQUIRE_THROWS_WITH(make(o), rxsync_test::contains("SweeperOptions.max_attempts"));

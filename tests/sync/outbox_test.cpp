@@ -53,7 +53,7 @@ TEST_CASE("mark_synced removes a record only for its current version", "[outbox]
   Box box(storage);
   const auto old_version = box.put("k", "edit 1");  // sent to the server...
   const auto new_version = box.put("k", "edit 2");  // ...while the user edits again
-  CHECK_FALSE(box.mark_synced("k", old_version));  // the ack for edit 1 must not drop edit 2
+  CHECK_FALSE(box.mark_synced("k", old_version));   // the ack for edit 1 must not drop edit 2
   REQUIRE(box.get("k"));
   CHECK(box.get("k")->value == "edit 2");
   CHECK(box.mark_synced("k", new_version));
@@ -62,7 +62,8 @@ TEST_CASE("mark_synced removes a record only for its current version", "[outbox]
   CHECK(box.size() == 0);
   // Nothing of the record is left in storage (only the version reservation).
   std::size_t records = 0;
-  storage.for_each([&](std::string_view k, std::string_view) { records += k.find("outbox/r/") == 0; });
+  storage.for_each(
+      [&](std::string_view k, std::string_view) { records += k.find("outbox/r/") == 0; });
   CHECK(records == 0);
 }
 

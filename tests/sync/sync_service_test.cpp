@@ -1,9 +1,9 @@
 // SyncService scenarios from the seeds, in virtual time against SimNetwork.
+#include <rxsync/crdt/conversation_state.hpp>
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
 #include <rxsync/storage/memory_storage.hpp>
 #include <rxsync/sync/sim_network.hpp>
 #include <rxsync/sync/sync_service.hpp>
-#include <rxsync/crdt/conversation_state.hpp>
 
 #include "rxsync_catch.hpp"
 #include "sync_test_support.hpp"
@@ -17,7 +17,8 @@
 using namespace std::chrono_literals;
 using rxsync_test::GSet;
 using Net = rxsync::SimNetwork<std::string, GSet, rxsync::VirtualTimeScheduler>;
-using Service = rxsync::SyncService<std::string, GSet, Net::Client, rxsync::MemoryStorage, rxsync::VirtualTimeScheduler>;
+using Service = rxsync::SyncService<std::string, GSet, Net::Client, rxsync::MemoryStorage,
+                                    rxsync::VirtualTimeScheduler>;
 
 namespace {
 
@@ -100,7 +101,8 @@ TEST_CASE("status goes unknown -> pending -> syncing -> synced", "[sync]") {
   Net net(sched);
   Device d(sched, net, "desktop");
   std::vector<rxsync::SyncState> states;
-  auto sub = d.service->observe_status("k").subscribe([&](const rxsync::SyncStatus& s) { states.push_back(s.state); });
+  auto sub = d.service->observe_status("k").subscribe(
+      [&](const rxsync::SyncStatus& s) { states.push_back(s.state); });
   d.add("k", "m");
   sched.advance_by(2s);
   using S = rxsync::SyncState;
@@ -142,7 +144,8 @@ TEST_CASE("three devices converge through loss, duplication and reordering", "[s
     faults.seed = seed;
     Net net(sched, faults);
     std::vector<std::unique_ptr<Device>> devices;
-    for (const char* id : {"phone", "tablet", "desktop"}) devices.push_back(std::make_unique<Device>(sched, net, id));
+    for (const char* id : {"phone", "tablet", "desktop"})
+      devices.push_back(std::make_unique<Device>(sched, net, id));
 
     std::set<std::string> all;
     for (int i = 0; i < 60; ++i) {
@@ -176,7 +179,8 @@ TEST_CASE("1000 messages sync at more than 100 per virtual second", "[sync]") {
   rxsync::VirtualTimeScheduler sched;
   Net net(sched);
   Device d(sched, net, "bulk");
-  for (int i = 0; i < 1000; ++i) d.service->queue_for_sync("thread-" + std::to_string(i), GSet{{"m"}});
+  for (int i = 0; i < 1000; ++i)
+    d.service->queue_for_sync("thread-" + std::to_string(i), GSet{{"m"}});
   const auto start = sched.now();
   while (d.service->pending() > 0 && sched.now() - start < 60s) sched.advance_by(100ms);
   const auto took = std::chrono::duration<double>(sched.now() - start).count();
@@ -207,7 +211,8 @@ TEST_CASE("SimNetwork options are validated", "[sync]") {
   rxsync::VirtualTimeScheduler sched;
   rxsync::SimNetworkOptions o;
   o.loss = 1.5;
-  REQUIRE_THROWS_WITH(Net(sched, o), rxsync_test::contains("SimNetworkOptions.loss must be in [0, 1], got 1.5"));
+  REQUIRE_THROWS_WITH(Net(sched, o),
+                      rxsync_test::contains("SimNetworkOptions.loss must be in [0, 1], got 1.5"));
   o = {};
   o.max_delay = 0ms;
   o.min_delay = 1ms;
@@ -248,7 +253,8 @@ TEST_CASE("Versioned plain records sync with a field-wise merge policy", "[sync]
   CHECK(server->clock.get("desktop") == 1);
 }
 
-TEST_CASE("a remote change to a key with an unsynced local edit is merged, not overwritten", "[sync]") {
+TEST_CASE("a remote change to a key with an unsynced local edit is merged, not overwritten",
+          "[sync]") {
   rxsync::VirtualTimeScheduler sched;
   Net net(sched);
   rxsync::MemoryStorage slow_storage;

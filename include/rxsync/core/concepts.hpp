@@ -44,7 +44,7 @@ concept SchedulerHasScheduleAfter = requires(S& s, Duration d) {
 // in rxsync goes through one, so tests can swap in a VirtualTimeScheduler.
 template <class S>
 concept Scheduler = SchedulerHasNow<S> && SchedulerHasSchedule<S> && SchedulerHasScheduleAt<S> &&
-                    SchedulerHasScheduleAfter<S>;
+    SchedulerHasScheduleAfter<S>;
 
 template <class S>
 consteval bool check_scheduler() {
@@ -71,7 +71,9 @@ struct NoopVisitor {
 }  // namespace detail
 
 template <class S>
-concept StorageHasPut = requires(S& s, std::string_view k, std::string_view v) { s.put(k, v); };
+concept StorageHasPut = requires(S& s, std::string_view k, std::string_view v) {
+  s.put(k, v);
+};
 template <class S>
 concept StorageHasGet = requires(const S& s, std::string_view k) {
   { s.get(k) } -> std::same_as<std::optional<std::string>>;
@@ -81,24 +83,29 @@ concept StorageHasErase = requires(S& s, std::string_view k) {
   { s.erase(k) } -> std::same_as<bool>;
 };
 template <class S>
-concept StorageHasForEach = requires(const S& s) { s.for_each(detail::NoopVisitor{}); };
+concept StorageHasForEach = requires(const S& s) {
+  s.for_each(detail::NoopVisitor{});
+};
 
 // A byte-string key/value store. put() is durable when it returns (for durable stores).
 template <class S>
-concept Storage = StorageHasPut<S> && StorageHasGet<S> && StorageHasErase<S> && StorageHasForEach<S>;
+concept Storage =
+    StorageHasPut<S> && StorageHasGet<S> && StorageHasErase<S> && StorageHasForEach<S>;
 
 template <class S>
 consteval bool check_storage() {
-  static_assert(StorageHasPut<S>,
-                "rxsync: this Storage type needs `put(std::string_view key, std::string_view value)`");
+  static_assert(
+      StorageHasPut<S>,
+      "rxsync: this Storage type needs `put(std::string_view key, std::string_view value)`");
   static_assert(StorageHasGet<S>,
                 "rxsync: this Storage type needs "
                 "`std::optional<std::string> get(std::string_view key) const`");
   static_assert(StorageHasErase<S>,
                 "rxsync: this Storage type needs `bool erase(std::string_view key)`");
-  static_assert(StorageHasForEach<S>,
-                "rxsync: this Storage type needs "
-                "`for_each(F&& visit) const` calling visit(std::string_view key, std::string_view value)");
+  static_assert(
+      StorageHasForEach<S>,
+      "rxsync: this Storage type needs "
+      "`for_each(F&& visit) const` calling visit(std::string_view key, std::string_view value)");
   return true;
 }
 
@@ -120,11 +127,13 @@ concept Codec = CodecHasEncode<C, T> && CodecHasDecode<C, T>;
 
 template <class C, class T>
 consteval bool check_codec() {
-  static_assert(CodecHasEncode<C, T>,
-                "rxsync: this Codec needs `static std::string encode(const T&)` for the value type");
-  static_assert(CodecHasDecode<C, T>,
-                "rxsync: this Codec needs `static T decode(std::string_view, T*)` for the value type "
-                "(the T* argument is a tag and is always null)");
+  static_assert(
+      CodecHasEncode<C, T>,
+      "rxsync: this Codec needs `static std::string encode(const T&)` for the value type");
+  static_assert(
+      CodecHasDecode<C, T>,
+      "rxsync: this Codec needs `static T decode(std::string_view, T*)` for the value type "
+      "(the T* argument is a tag and is always null)");
   return true;
 }
 
@@ -135,19 +144,23 @@ concept BackoffPolicyHasNextDelay = requires(P& p) {
   { p.next_delay() } -> std::same_as<std::optional<Duration>>;
 };
 template <class P>
-concept BackoffPolicyHasReset = requires(P& p) { p.reset(); };
+concept BackoffPolicyHasReset = requires(P& p) {
+  p.reset();
+};
 
 // Produces successive retry delays, then nullopt when retries are exhausted.
 template <class P>
-concept BackoffPolicy = std::copy_constructible<P> && BackoffPolicyHasNextDelay<P> && BackoffPolicyHasReset<P>;
+concept BackoffPolicy =
+    std::copy_constructible<P> && BackoffPolicyHasNextDelay<P> && BackoffPolicyHasReset<P>;
 
 template <class P>
 consteval bool check_backoff_policy() {
   static_assert(BackoffPolicyHasNextDelay<P>,
                 "rxsync: this BackoffPolicy needs `std::optional<rxsync::Duration> next_delay()`");
   static_assert(BackoffPolicyHasReset<P>, "rxsync: this BackoffPolicy needs `void reset()`");
-  static_assert(std::copy_constructible<P>,
-                "rxsync: a BackoffPolicy must be copyable (each retry sequence starts from a copy)");
+  static_assert(
+      std::copy_constructible<P>,
+      "rxsync: a BackoffPolicy must be copyable (each retry sequence starts from a copy)");
   return true;
 }
 

@@ -30,8 +30,9 @@ class MoveOnlyFunction<R(Args...)> {
   };
 
   template <class F>
-  static constexpr bool stored_inline = sizeof(F) <= buffer_size && alignof(F) <= buffer_align &&
-                                        std::is_nothrow_move_constructible_v<F>;
+  static constexpr bool stored_inline =
+      sizeof(F) <= buffer_size &&
+      alignof(F) <= buffer_align&& std::is_nothrow_move_constructible_v<F>;
 
   template <class F>
   static F* target(void* storage) noexcept {
@@ -43,34 +44,34 @@ class MoveOnlyFunction<R(Args...)> {
   }
 
   template <class F>
-  static constexpr VTable vtable_for{
-      [](void* self, Args&&... args) -> R {
-        return std::invoke(*target<F>(self), std::forward<Args>(args)...);
-      },
-      [](void* from, void* to) noexcept {
-        if constexpr (stored_inline<F>) {
-          ::new (to) F(std::move(*target<F>(from)));
-          target<F>(from)->~F();
-        } else {
-          *static_cast<F**>(to) = *static_cast<F**>(from);
-        }
-      },
-      [](void* self) noexcept {
-        if constexpr (stored_inline<F>) {
-          target<F>(self)->~F();
-        } else {
-          delete target<F>(self);
-        }
-      }};
+  static constexpr VTable vtable_for{[](void* self, Args&&... args) -> R {
+                                       return std::invoke(*target<F>(self),
+                                                          std::forward<Args>(args)...);
+                                     },
+                                     [](void* from, void* to) noexcept {
+                                       if constexpr (stored_inline<F>) {
+                                         ::new (to) F(std::move(*target<F>(from)));
+                                         target<F>(from)->~F();
+                                       } else {
+                                         *static_cast<F**>(to) = *static_cast<F**>(from);
+                                       }
+                                     },
+                                     [](void* self) noexcept {
+                                       if constexpr (stored_inline<F>) {
+                                         target<F>(self)->~F();
+                                       } else {
+                                         delete target<F>(self);
+                                       }
+                                     }};
 
  public:
   MoveOnlyFunction() noexcept = default;
   MoveOnlyFunction(std::nullptr_t) noexcept {}
 
   template <class F>
-    requires(!std::is_same_v<std::remove_cvref_t<F>, MoveOnlyFunction> &&
-             std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
-  MoveOnlyFunction(F&& f) {  // NOLINT(google-explicit-constructor): mirrors std::function
+  requires(!std::is_same_v<std::remove_cvref_t<F>, MoveOnlyFunction> &&
+           std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
+      MoveOnlyFunction(F&& f) {  // NOLINT(google-explicit-constructor): mirrors std::function
     using Fn = std::decay_t<F>;
     if constexpr (std::is_pointer_v<Fn> || std::is_member_pointer_v<Fn>) {
       if (f == nullptr) return;  // like std::function: a null pointer makes an empty function

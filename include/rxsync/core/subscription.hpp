@@ -74,13 +74,15 @@ class Subscription {
 
   // A subscription whose unsubscribe() runs `teardown` once. The teardown must not throw.
   template <class F>
-    requires std::is_invocable_v<std::decay_t<F>&>
-  static Subscription create(F&& teardown) {
-    return Subscription(
-        std::make_shared<detail::CallbackSubscriptionState<std::decay_t<F>>>(std::forward<F>(teardown)));
+  requires std::is_invocable_v < std::decay_t<F>
+  & > static Subscription create(F&& teardown) {
+    return Subscription(std::make_shared<detail::CallbackSubscriptionState<std::decay_t<F>>>(
+        std::forward<F>(teardown)));
   }
   // A live subscription with nothing to tear down; useful as a cancellation flag.
-  static Subscription create() { return Subscription(std::make_shared<detail::EmptyTeardownState>()); }
+  static Subscription create() {
+    return Subscription(std::make_shared<detail::EmptyTeardownState>());
+  }
 
   void unsubscribe() const noexcept {
     if (state_) state_->unsubscribe();

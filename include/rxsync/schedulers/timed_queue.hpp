@@ -27,7 +27,8 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
 
   class Entry final : public SubscriptionState {
    public:
-    Entry(std::weak_ptr<TimedQueue> owner, Action fn) : owner_(std::move(owner)), fn_(std::move(fn)) {}
+    Entry(std::weak_ptr<TimedQueue> owner, Action fn)
+        : owner_(std::move(owner)), fn_(std::move(fn)) {}
 
     // Runs the action (the caller popped it, so nobody else touches fn_ now), then releases the
     // callable and marks the handle finished.

@@ -28,7 +28,9 @@ class VirtualTimeScheduler {
   VirtualTimeScheduler(const VirtualTimeScheduler&) = delete;
   VirtualTimeScheduler& operator=(const VirtualTimeScheduler&) = delete;
 
-  TimePoint now() const noexcept { return TimePoint(Duration(now_ns_.load(std::memory_order_acquire))); }
+  TimePoint now() const noexcept {
+    return TimePoint(Duration(now_ns_.load(std::memory_order_acquire)));
+  }
 
   // Runs at the current time, after everything already due now.
   template <class F>
@@ -91,7 +93,9 @@ class VirtualTimeScheduler {
     ready->entry->run();
     return true;
   }
-  void set_now(TimePoint t) noexcept { now_ns_.store(t.time_since_epoch().count(), std::memory_order_release); }
+  void set_now(TimePoint t) noexcept {
+    now_ns_.store(t.time_since_epoch().count(), std::memory_order_release);
+  }
 
   std::atomic<Duration::rep> now_ns_{0};
   std::shared_ptr<detail::TimedQueue> queue_ = std::make_shared<detail::TimedQueue>();

@@ -43,8 +43,9 @@ class BatchOrchestrator {
   static_assert(std::is_copy_constructible_v<Req>,
                 "rxsync: BatchOrchestrator's Req must be copyable: the orchestrator keeps each "
                 "request until it is acknowledged, so it can be re-sent or dead-lettered");
-  static_assert(std::is_invocable_v<Merge&, Req&, Req&&>,
-                "rxsync: BatchOrchestrator's Merge must be callable as merge(Req& existing, Req&& incoming)");
+  static_assert(
+      std::is_invocable_v<Merge&, Req&, Req&&>,
+      "rxsync: BatchOrchestrator's Merge must be callable as merge(Req& existing, Req&& incoming)");
 
  public:
   using Item = BatchItem<Key, Req>;
@@ -53,10 +54,10 @@ class BatchOrchestrator {
   // `max_batch` highest-priority sendable items (ties: oldest first), ordered by priority.
   using PriorityFn = std::function<int(const Key&, const Req&)>;
 
-  BatchOrchestrator(Sched& scheduler, Transport& transport, BatchOptions options = {}, Merge merge = {},
-                    PriorityFn priority = nullptr)
-      : core_(std::make_shared<Core>(scheduler, transport, checked(std::move(options)), std::move(merge),
-                                     std::move(priority))) {}
+  BatchOrchestrator(Sched& scheduler, Transport& transport, BatchOptions options = {},
+                    Merge merge = {}, PriorityFn priority = nullptr)
+      : core_(std::make_shared<Core>(scheduler, transport, checked(std::move(options)),
+                                     std::move(merge), std::move(priority))) {}
 
   BatchOrchestrator(const BatchOrchestrator&) = delete;
   BatchOrchestrator& operator=(const BatchOrchestrator&) = delete;
@@ -119,7 +120,11 @@ class BatchOrchestrator {
   class Core : public std::enable_shared_from_this<Core> {
    public:
     Core(Sched& s, Transport& t, BatchOptions o, Merge m, PriorityFn priority)
-        : sched_(s), transport_(t), options_(std::move(o)), merge_(std::move(m)), priority_(std::move(priority)) {}
+        : sched_(s),
+          transport_(t),
+          options_(std::move(o)),
+          merge_(std::move(m)),
+          priority_(std::move(priority)) {}
 
     template <class K>
     void enqueue(K&& key, Req request) {
@@ -133,7 +138,8 @@ class BatchOrchestrator {
         ++stats_.merged;
         return;
       }
-      slot.pending.emplace(Pending{std::move(request), 0, next_seq_++, sched_.now(), std::nullopt, false, {}});
+      slot.pending.emplace(
+          Pending{std::move(request), 0, next_seq_++, sched_.now(), std::nullopt, false, {}});
       ++live_items_;
       make_ready(it->first, slot);
       request_pump_locked();
@@ -275,7 +281,8 @@ class BatchOrchestrator {
     // priority function is set. Keys already in flight wait (their reply decides whether the
     // queued request merges into a retry) and keep their place.
     std::uint64_t take_batch_locked(std::vector<Item>& batch) {
-      std::vector<OrderEntry> chosen = priority_ ? choose_by_priority_locked() : choose_oldest_locked();
+      std::vector<OrderEntry> chosen =
+          priority_ ? choose_by_priority_locked() : choose_oldest_locked();
       const std::uint64_t id = next_batch_id_++;
       std::vector<Key>& keys = in_flight_keys_[id];
       for (OrderEntry& entry : chosen) {
@@ -295,7 +302,9 @@ class BatchOrchestrator {
       return id;
     }
 
-    bool is_blocked(const OrderEntry& e) const { return slots_.find(e.key)->second.in_flight.has_value(); }
+    bool is_blocked(const OrderEntry& e) const {
+      return slots_.find(e.key)->second.in_flight.has_value();
+    }
 
     std::vector<OrderEntry> choose_oldest_locked() {
       std::vector<OrderEntry> chosen;
@@ -310,7 +319,8 @@ class BatchOrchestrator {
           chosen.push_back(std::move(entry));
         }
       }
-      order_.insert(order_.begin(), std::make_move_iterator(blocked.begin()), std::make_move_iterator(blocked.end()));
+      order_.insert(order_.begin(), std::make_move_iterator(blocked.begin()),
+                    std::make_move_iterator(blocked.end()));
       return chosen;
     }
 
@@ -327,9 +337,10 @@ class BatchOrchestrator {
         candidates.push_back({priority_(order_[i].key, p->request), i});
       }
       const std::size_t n = std::min(candidates.size(), options_.max_batch);
-      std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n), candidates.end(),
-                        [](const Candidate& a, const Candidate& b) {
-                          return a.priority != b.priority ? a.priority > b.priority : a.index < b.index;
+      std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n),
+                        candidates.end(), [](const Candidate& a, const Candidate& b) {
+                          return a.priority != b.priority ? a.priority > b.priority
+                                                          : a.index < b.index;
                         });
       std::vector<bool> taken(order_.size(), false);
       std::vector<OrderEntry> chosen;
@@ -347,7 +358,8 @@ class BatchOrchestrator {
 
     void send(std::uint64_t batch_id, std::vector<Item> batch) {
       auto once = std::make_shared<std::atomic<bool>>(false);
-      BatchDone<Key, Req> done = [weak = this->weak_from_this(), batch_id, once](std::vector<ItemOutcome> outcomes) {
+      BatchDone<Key, Req> done = [weak = this->weak_from_this(), batch_id,
+                                  once](std::vector<ItemOutcome> outcomes) {
         if (once->exchange(true)) return;  // a second reply to the same batch is ignored
         auto self = weak.lock();
         if (!self) return;
@@ -400,7 +412,8 @@ class BatchOrchestrator {
       if (outcome == ItemOutcome::ok) {
         ++stats_.delivered;
         --live_items_;
-        events.push_back(Event{BatchEventKind::delivered, Item{key, std::move(sent.request), sent.attempts}, {}});
+        events.push_back(Event{
+            BatchEventKind::delivered, Item{key, std::move(sent.request), sent.attempts}, {}});
       } else {
         ++sent.attempts;
         if (outcome == ItemOutcome::retry && sent.attempts < options_.max_attempts) {
@@ -410,7 +423,9 @@ class BatchOrchestrator {
         if (!delay) {
           // Rejected or out of attempts. A newer request for the key stays queued on its own:
           // the server refused this data, not necessarily the newer one.
-          events.push_back(Event{BatchEventKind::dead_lettered, Item{key, std::move(sent.request), sent.attempts}, {}});
+          events.push_back(Event{BatchEventKind::dead_lettered,
+                                 Item{key, std::move(sent.request), sent.attempts},
+                                 {}});
           ++stats_.dead_letters;
           --live_items_;
         }
@@ -427,12 +442,14 @@ class BatchOrchestrator {
         }
         ++stats_.retries;
         ++waiting_count_;
-        events.push_back(Event{BatchEventKind::retrying, Item{key, sent.request, sent.attempts}, *delay});
+        events.push_back(
+            Event{BatchEventKind::retrying, Item{key, sent.request, sent.attempts}, *delay});
         sent.waiting_retry = true;
         slot.pending = std::move(sent);
-        slot.pending->retry_timer = sched_.schedule_after(*delay, [weak = this->weak_from_this(), key] {
-          if (auto self = weak.lock()) self->retry_due(key);
-        });
+        slot.pending->retry_timer =
+            sched_.schedule_after(*delay, [weak = this->weak_from_this(), key] {
+              if (auto self = weak.lock()) self->retry_due(key);
+            });
       }
       if (!slot.pending && !slot.in_flight) slots_.erase(it);
     }

@@ -50,7 +50,8 @@ template <class Key, class Req>
 using BatchDone = std::function<void(std::vector<ItemOutcome>)>;
 
 template <class T, class Key, class Req>
-concept BatchTransportHasSend = requires(T& t, std::vector<BatchItem<Key, Req>> batch, BatchDone<Key, Req> done) {
+concept BatchTransportHasSend = requires(T& t, std::vector<BatchItem<Key, Req>> batch,
+                                         BatchDone<Key, Req> done) {
   t.send(std::move(batch), std::move(done));
 };
 
@@ -98,7 +99,8 @@ inline void validate_batch_options(const BatchOptions& o) {
                                 std::to_string(o.window.count()) + "ns");
   }
   if (o.max_batch == 0) throw std::invalid_argument("BatchOptions.max_batch must be >= 1, got 0");
-  if (o.max_attempts == 0) throw std::invalid_argument("BatchOptions.max_attempts must be >= 1, got 0");
+  if (o.max_attempts == 0)
+    throw std::invalid_argument("BatchOptions.max_attempts must be >= 1, got 0");
   if (o.max_attempts > UINT32_MAX) {
     throw std::invalid_argument("BatchOptions.max_attempts must fit in 32 bits, got " +
                                 std::to_string(o.max_attempts));

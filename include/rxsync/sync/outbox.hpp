@@ -45,7 +45,8 @@ struct OutboxRecoveryReport {
   std::vector<OutboxCorruptRecord> corrupt;  // skipped, left in storage for inspection
 };
 
-template <class Key, class Value, class Store, class Codec = DefaultCodec, class Hash = std::hash<Key>>
+template <class Key, class Value, class Store, class Codec = DefaultCodec,
+          class Hash = std::hash<Key>>
 class Outbox {
   static_assert(check_storage<Store>());
   static_assert(check_codec<Codec, Key>());
@@ -55,11 +56,11 @@ class Outbox {
   struct Record {
     Key key;
     Value value;
-    std::uint64_t version = 0;    // grows with every put(), across restarts too
-    std::uint32_t attempts = 0;   // failures recorded for this version
+    std::uint64_t version = 0;   // grows with every put(), across restarts too
+    std::uint32_t attempts = 0;  // failures recorded for this version
     std::string last_error;
-    TimePoint enqueued_at{};      // first unsynced put of this key (the clock's time; {} if none)
-    bool failed = false;          // gave up (e.g. by a sweeper's retry cap); kept, not deleted
+    TimePoint enqueued_at{};  // first unsynced put of this key (the clock's time; {} if none)
+    bool failed = false;      // gave up (e.g. by a sweeper's retry cap); kept, not deleted
   };
 
   explicit Outbox(Store& storage, OutboxOptions options = {})
@@ -71,8 +72,8 @@ class Outbox {
   }
   // Records the scheduler's now() as each record's enqueue time.
   template <class Sched>
-    requires Scheduler<Sched>
-  Outbox(Store& storage, Sched& clock, OutboxOptions options = {}) : Outbox(storage, std::move(options)) {
+  requires Scheduler<Sched> Outbox(Store& storage, Sched& clock, OutboxOptions options = {})
+      : Outbox(storage, std::move(options)) {
     clock_ = [&clock] { return clock.now(); };
   }
 
@@ -162,7 +163,9 @@ class Outbox {
     return true;
   }
 
-  std::string storage_key(const Key& key) const { return options_.prefix + "r/" + Codec::encode(key); }
+  std::string storage_key(const Key& key) const {
+    return options_.prefix + "r/" + Codec::encode(key);
+  }
   std::string meta_key() const { return options_.prefix + "meta"; }
 
   std::uint64_t take_version_locked() {
@@ -203,7 +206,8 @@ class Outbox {
     if (const auto format = r.get_u8(); format != kFormat) {
       throw DecodeError("unknown outbox record format " + std::to_string(format));
     }
-    Record rec{Codec::decode(encoded_key, static_cast<Key*>(nullptr)), Value{}, 0, 0, {}, {}, false};
+    Record rec{
+        Codec::decode(encoded_key, static_cast<Key*>(nullptr)), Value{}, 0, 0, {}, {}, false};
     rec.version = r.get_varint();
     const std::uint64_t attempts = r.get_varint();
     rec.attempts = attempts > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(attempts);
@@ -223,7 +227,8 @@ class Outbox {
     storage_.for_each([&](std::string_view k, std::string_view v) {
       if (k == meta) {
         try {
-          reserved_until_ = std::max(reserved_until_, DefaultCodec::decode(v, static_cast<std::uint64_t*>(nullptr)));
+          reserved_until_ = std::max(reserved_until_,
+                                     DefaultCodec::decode(v, static_cast<std::uint64_t*>(nullptr)));
         } catch (const DecodeError& e) {
           report_.corrupt.push_back({std::string(k), e.what()});
         }

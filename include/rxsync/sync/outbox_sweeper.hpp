@@ -27,9 +27,11 @@ namespace rxsync {
 
 struct SweeperOptions {
   Duration interval = std::chrono::seconds(30);  // between sweeps
-  Duration min_age = std::chrono::seconds(30);   // fresh, never-tried records belong to the fast path
-  std::uint32_t max_attempts = 5;                // failures after which a record is given up
-  Duration in_flight_timeout = std::chrono::minutes(5);  // an offer with no news since is re-offered
+  Duration min_age =
+      std::chrono::seconds(30);    // fresh, never-tried records belong to the fast path
+  std::uint32_t max_attempts = 5;  // failures after which a record is given up
+  Duration in_flight_timeout =
+      std::chrono::minutes(5);  // an offer with no news since is re-offered
 };
 
 inline void validate_sweeper_options(const SweeperOptions& o) {
@@ -40,9 +42,11 @@ inline void validate_sweeper_options(const SweeperOptions& o) {
   if (o.min_age < Duration::zero()) {
     throw std::invalid_argument("SweeperOptions.min_age must be >= 0, got " + ns(o.min_age));
   }
-  if (o.max_attempts == 0) throw std::invalid_argument("SweeperOptions.max_attempts must be >= 1, got 0");
+  if (o.max_attempts == 0)
+    throw std::invalid_argument("SweeperOptions.max_attempts must be >= 1, got 0");
   if (o.in_flight_timeout <= Duration::zero()) {
-    throw std::invalid_argument("SweeperOptions.in_flight_timeout must be > 0, got " + ns(o.in_flight_timeout));
+    throw std::invalid_argument("SweeperOptions.in_flight_timeout must be > 0, got " +
+                                ns(o.in_flight_timeout));
   }
 }
 
@@ -97,13 +101,14 @@ class OutboxSweeper {
         : outbox(o), sched(s), offer(std::move(f)), options(opt) {}
 
     static void arm_locked(const std::shared_ptr<State>& self) {
-      self->timer = self->sched.schedule_after(self->options.interval, [weak = std::weak_ptr<State>(self)] {
-        auto s = weak.lock();
-        if (!s) return;
-        s->sweep();
-        std::lock_guard lock(s->mutex);
-        if (s->running) arm_locked(s);
-      });
+      self->timer =
+          self->sched.schedule_after(self->options.interval, [weak = std::weak_ptr<State>(self)] {
+            auto s = weak.lock();
+            if (!s) return;
+            s->sweep();
+            std::lock_guard lock(s->mutex);
+            if (s->running) arm_locked(s);
+          });
     }
 
     std::size_t sweep() {
@@ -129,7 +134,8 @@ class OutboxSweeper {
             const Offered& o = it->second;
             // No news about what we offered (not synced, no failure recorded) and not too long
             // ago: it is still in flight.
-            if (o.version == rec.version && o.attempts == rec.attempts && now - o.at < options.in_flight_timeout) {
+            if (o.version == rec.version && o.attempts == rec.attempts &&
+                now - o.at < options.in_flight_timeout) {
               still_offered.emplace(rec.key, o);
               continue;
             }

@@ -31,27 +31,28 @@ struct SimNetworkOptions {
   double duplication = 0.0;  // probability that a request is delivered twice
   Duration min_delay = std::chrono::milliseconds(1);   // one-way latency, uniform in
   Duration max_delay = std::chrono::milliseconds(20);  // [min, max]: messages overtake each other
-  Duration timeout = std::chrono::seconds(1);  // a client gives up on an unanswered request
+  Duration timeout = std::chrono::seconds(1);          // a client gives up on an unanswered request
   std::uint64_t seed = 1;
 };
 
 inline void validate_sim_network_options(const SimNetworkOptions& o) {
   auto prob = [](const char* name, double p) {
     if (!(p >= 0.0 && p <= 1.0)) {
-      throw std::invalid_argument(std::string("SimNetworkOptions.") + name + " must be in [0, 1], got " +
-                                  std::to_string(p));
+      throw std::invalid_argument(std::string("SimNetworkOptions.") + name +
+                                  " must be in [0, 1], got " + std::to_string(p));
     }
   };
   prob("loss", o.loss);
   prob("duplication", o.duplication);
   if (o.min_delay < Duration::zero() || o.max_delay < o.min_delay) {
-    throw std::invalid_argument("SimNetworkOptions delays must satisfy 0 <= min_delay <= max_delay, got " +
-                                std::to_string(o.min_delay.count()) + "ns and " +
-                                std::to_string(o.max_delay.count()) + "ns");
+    throw std::invalid_argument(
+        "SimNetworkOptions delays must satisfy 0 <= min_delay <= max_delay, got " +
+        std::to_string(o.min_delay.count()) + "ns and " + std::to_string(o.max_delay.count()) +
+        "ns");
   }
   if (o.timeout <= Duration::zero()) {
-    throw std::invalid_argument("SimNetworkOptions.timeout must be > 0, got " + std::to_string(o.timeout.count()) +
-                                "ns");
+    throw std::invalid_argument("SimNetworkOptions.timeout must be > 0, got " +
+                                std::to_string(o.timeout.count()) + "ns");
   }
 }
 
@@ -69,7 +70,8 @@ struct SimNetworkStats {
 template <class Key, class Value, class Sched, class Merge = CrdtMerge, class Hash = std::hash<Key>>
 class SimNetwork {
   static_assert(check_scheduler<Sched>());
-  static_assert(MergePolicy<Merge, Value>, "rxsync: SimNetwork's Merge must be callable as Value(const Value&, const Value&)");
+  static_assert(MergePolicy<Merge, Value>,
+                "rxsync: SimNetwork's Merge must be callable as Value(const Value&, const Value&)");
 
  public:
   using Item = BatchItem<Key, Change<Value>>;
@@ -77,7 +79,10 @@ class SimNetwork {
   class Client;
 
   SimNetwork(Sched& scheduler, SimNetworkOptions options = {}, Merge merge = {})
-      : sched_(scheduler), options_(checked(options)), merge_(std::move(merge)), random_(options_.seed) {}
+      : sched_(scheduler),
+        options_(checked(options)),
+        merge_(std::move(merge)),
+        random_(options_.seed) {}
   SimNetwork(const SimNetwork&) = delete;
   SimNetwork& operator=(const SimNetwork&) = delete;
 
@@ -106,7 +111,8 @@ class SimNetwork {
    public:
     void send(std::vector<Item> batch, BatchDone<Key, Change<Value>> done) {
       net_.request<std::vector<ItemOutcome>>(
-          *this, std::move(done), [batch = std::move(batch)](SimNetwork& net) { return net.apply(batch); },
+          *this, std::move(done),
+          [batch = std::move(batch)](SimNetwork& net) { return net.apply(batch); },
           std::vector<ItemOutcome>{});
     }
     void pull(std::uint64_t cursor, PullDone<Key, Value> done) {
@@ -195,9 +201,11 @@ class SimNetwork {
           ++stats_.lost;
           return;
         }
-        sched_.schedule_after(latency(), [alive, &client, call, finish, answer = std::move(answer)]() mutable {
-          if (!alive.expired() && client.online()) finish(call, std::move(answer));
-        });
+        sched_.schedule_after(latency(),
+                              [alive, &client, call, finish, answer = std::move(answer)]() mutable {
+                                if (!alive.expired() && client.online())
+                                  finish(call, std::move(answer));
+                              });
       });
     }
   }

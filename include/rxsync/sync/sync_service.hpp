@@ -43,20 +43,26 @@ struct LatestChange {
 };
 }  // namespace detail
 
-template <class Key, class Value, class Transport, class Store, class Sched, class Merge = CrdtMerge,
-          class Codec = DefaultCodec, class Hash = std::hash<Key>>
+template <class Key, class Value, class Transport, class Store, class Sched,
+          class Merge = CrdtMerge, class Codec = DefaultCodec, class Hash = std::hash<Key>>
 class SyncService {
   static_assert(check_sync_transport<Transport, Key, Value>());
-  static_assert(MergePolicy<Merge, Value>, "rxsync: SyncService's Merge must be callable as Value(const Value&, const Value&)");
-  static_assert(std::equality_comparable<Value>, "rxsync: SyncService's Value needs operator== (to tell real changes)");
+  static_assert(
+      MergePolicy<Merge, Value>,
+      "rxsync: SyncService's Merge must be callable as Value(const Value&, const Value&)");
+  static_assert(std::equality_comparable<Value>,
+                "rxsync: SyncService's Value needs operator== (to tell real changes)");
 
-  using Orchestrator = BatchOrchestrator<Key, Change<Value>, Transport, Sched, detail::LatestChange, Hash>;
+  using Orchestrator =
+      BatchOrchestrator<Key, Change<Value>, Transport, Sched, detail::LatestChange, Hash>;
   using OutboxT = Outbox<Key, Value, Store, Codec, Hash>;
   using Sweeper = OutboxSweeper<OutboxT, Sched>;
 
  public:
-  SyncService(Sched& scheduler, Transport& transport, Store& storage, SyncServiceOptions options, Merge merge = {})
-      : core_(std::make_shared<Core>(scheduler, transport, storage, checked(std::move(options)), std::move(merge))) {
+  SyncService(Sched& scheduler, Transport& transport, Store& storage, SyncServiceOptions options,
+              Merge merge = {})
+      : core_(std::make_shared<Core>(scheduler, transport, storage, checked(std::move(options)),
+                                     std::move(merge))) {
     core_->init();
   }
   SyncService(const SyncService&) = delete;
@@ -73,7 +79,9 @@ class SyncService {
 
   // Merges `value` into the key's local state, makes it durable with an outbox record, marks the
   // key pending and queues the push. Returns the edit's version.
-  std::uint64_t queue_for_sync(const Key& key, const Value& value) { return core_->queue_for_sync(key, value); }
+  std::uint64_t queue_for_sync(const Key& key, const Value& value) {
+    return core_->queue_for_sync(key, value);
+  }
   // Sends what is queued now instead of waiting for the batch window.
   void sync_now() { core_->orchestrator().flush(); }
   void sync_now(const Key&) { sync_now(); }
@@ -92,7 +100,9 @@ class SyncService {
   // The set of keys with unsynced edits: now, then after every change.
   Observable<std::set<Key>> observe_pending() const { return core_->pending_set().observable(); }
   // The key's merged local value (nullopt while unknown): now, then after every change.
-  Observable<std::optional<Value>> observe_value(const Key& key) { return core_->observe_value(key); }
+  Observable<std::optional<Value>> observe_value(const Key& key) {
+    return core_->observe_value(key);
+  }
 
   std::size_t pending() const { return core_->pending_set().size(); }
   SyncStats stats() const { return core_->stats(); }
@@ -103,7 +113,8 @@ class SyncService {
 
  private:
   static SyncServiceOptions checked(SyncServiceOptions o) {
-    if (o.origin.empty()) throw std::invalid_argument("SyncServiceOptions.origin must not be empty, got \"\"");
+    if (o.origin.empty())
+      throw std::invalid_argument("SyncServiceOptions.origin must not be empty, got \"\"");
     validate_adaptive_poller_options(o.poller);
     validate_batch_options(o.batch);
     validate_sweeper_options(o.sweeper);
@@ -113,20 +124,30 @@ class SyncService {
   class Core : public std::enable_shared_from_this<Core> {
    public:
     Core(Sched& s, Transport& t, Store& st, SyncServiceOptions o, Merge m)
-        : sched_(s), transport_(t), storage_(st), options_(std::move(o)), merge_(std::move(m)),
+        : sched_(s),
+          transport_(t),
+          storage_(st),
+          options_(std::move(o)),
+          merge_(std::move(m)),
           outbox_(st, s, OutboxOptions{options_.prefix + "outbox/"}),
           orch_(s, t, options_.batch),
           poller_(s, options_.poller),
-          sweeper_(outbox_, s, [this](const typename OutboxT::Record& r) { reoffer(r); }, options_.sweeper) {}
+          sweeper_(
+              outbox_, s, [this](const typename OutboxT::Record& r) { reoffer(r); },
+              options_.sweeper) {}
 
     void init() {
       load_local_state();
-      events_ = orch_.events().subscribe([weak = this->weak_from_this()](const typename Orchestrator::Event& e) {
-        if (auto self = weak.lock()) self->on_event(e);
-      });
-      failures_ = sweeper_.failures().subscribe([weak = this->weak_from_this()](const typename OutboxT::Record& r) {
-        if (auto self = weak.lock()) self->set_status(r.key, SyncStatus{SyncState::failed, self->last_synced(r.key), r.attempts, r.last_error, r.version});
-      });
+      events_ = orch_.events().subscribe(
+          [weak = this->weak_from_this()](const typename Orchestrator::Event& e) {
+            if (auto self = weak.lock()) self->on_event(e);
+          });
+      failures_ = sweeper_.failures().subscribe(
+          [weak = this->weak_from_this()](const typename OutboxT::Record& r) {
+            if (auto self = weak.lock())
+              self->set_status(r.key, SyncStatus{SyncState::failed, self->last_synced(r.key),
+                                                 r.attempts, r.last_error, r.version});
+          });
     }
 
     void start() {
@@ -138,7 +159,8 @@ class SyncService {
       }
       for (const auto& rec : outbox_.pending()) {
         if (rec.failed) {
-          set_status(rec.key, SyncStatus{SyncState::failed, {}, rec.attempts, rec.last_error, rec.version});
+          set_status(rec.key,
+                     SyncStatus{SyncState::failed, {}, rec.attempts, rec.last_error, rec.version});
           pending_.add(rec.key);
           continue;
         }
@@ -240,7 +262,9 @@ class SyncService {
     const std::vector<OutboxCorruptRecord>& corrupt_values() const { return corrupt_values_; }
 
    private:
-    std::string value_key(const Key& key) const { return options_.prefix + "v/" + Codec::encode(key); }
+    std::string value_key(const Key& key) const {
+      return options_.prefix + "v/" + Codec::encode(key);
+    }
     std::string cursor_key() const { return options_.prefix + "cursor"; }
 
     void load_local_state() {
@@ -251,8 +275,9 @@ class SyncService {
           if (k == cursor) {
             cursor_ = DefaultCodec::decode(v, static_cast<std::uint64_t*>(nullptr));
           } else if (k.substr(0, prefix.size()) == prefix) {
-            local_.insert_or_assign(Codec::decode(k.substr(prefix.size()), static_cast<Key*>(nullptr)),
-                                    Codec::decode(v, static_cast<Value*>(nullptr)));
+            local_.insert_or_assign(
+                Codec::decode(k.substr(prefix.size()), static_cast<Key*>(nullptr)),
+                Codec::decode(v, static_cast<Value*>(nullptr)));
           }
         } catch (const std::exception& e) {
           corrupt_values_.push_back({std::string(k), e.what()});
@@ -264,7 +289,8 @@ class SyncService {
                  std::string error) {
       pending_.add(key);
       poller_.set_queue_depth(pending_.size());
-      set_status(key, SyncStatus{SyncState::pending, last_synced(key), attempts, std::move(error), version});
+      set_status(key, SyncStatus{SyncState::pending, last_synced(key), attempts, std::move(error),
+                                 version});
       orch_.enqueue(key, Change<Value>{value, version, options_.origin});
     }
 
@@ -281,7 +307,9 @@ class SyncService {
       const bool latest = current.version == version;
       switch (e.kind) {
         case BatchEventKind::sent:
-          if (latest) set_status(key, SyncStatus{SyncState::syncing, current.last_synced, current.attempts, current.last_error, version});
+          if (latest)
+            set_status(key, SyncStatus{SyncState::syncing, current.last_synced, current.attempts,
+                                       current.last_error, version});
           break;
         case BatchEventKind::delivered:
           if (outbox_.mark_synced(key, version)) {
@@ -300,15 +328,22 @@ class SyncService {
             std::lock_guard lock(mutex_);
             ++stats_.retried;
           }
-          if (latest) set_status(key, SyncStatus{SyncState::pending, current.last_synced, e.item.attempts, "send failed; retrying", version});
+          if (latest)
+            set_status(key, SyncStatus{SyncState::pending, current.last_synced, e.item.attempts,
+                                       "send failed; retrying", version});
           break;
         case BatchEventKind::dead_lettered:
-          outbox_.record_failure(key, version, "gave up after " + std::to_string(e.item.attempts) + " sends");
+          outbox_.record_failure(key, version,
+                                 "gave up after " + std::to_string(e.item.attempts) + " sends");
           {
             std::lock_guard lock(mutex_);
             ++stats_.failed;
           }
-          if (latest) set_status(key, SyncStatus{SyncState::failed, current.last_synced, e.item.attempts, "gave up after " + std::to_string(e.item.attempts) + " sends; the sweeper retries it", version});
+          if (latest)
+            set_status(key, SyncStatus{SyncState::failed, current.last_synced, e.item.attempts,
+                                       "gave up after " + std::to_string(e.item.attempts) +
+                                           " sends; the sweeper retries it",
+                                       version});
           break;
       }
     }
@@ -327,7 +362,8 @@ class SyncService {
           auto it = local_.find(key);
           if (it != local_.end() && it->second == remote) continue;
           Value merged = it == local_.end() ? remote : merge_(it->second, remote);
-          if (it != local_.end() && outbox_.get(key) && !(merged == remote) && !(merged == it->second)) {
+          if (it != local_.end() && outbox_.get(key) && !(merged == remote) &&
+              !(merged == it->second)) {
             ++stats_.conflicts_resolved;  // both sides changed: the merge policy combined them
           }
           if (it != local_.end() && merged == it->second) continue;
@@ -351,7 +387,8 @@ class SyncService {
 
     BehaviorSubject<SyncStatus, Synchronized>& status_subject_locked(const Key& key) {
       auto it = status_.find(key);
-      if (it == status_.end()) it = status_.emplace(key, BehaviorSubject<SyncStatus, Synchronized>(SyncStatus{})).first;
+      if (it == status_.end())
+        it = status_.emplace(key, BehaviorSubject<SyncStatus, Synchronized>(SyncStatus{})).first;
       return it->second;
     }
     BehaviorSubject<std::optional<Value>, Synchronized>& value_subject_locked(const Key& key) {
@@ -360,7 +397,10 @@ class SyncService {
         auto local = local_.find(key);
         std::optional<Value> current;
         if (local != local_.end()) current = local->second;
-        it = value_subjects_.emplace(key, BehaviorSubject<std::optional<Value>, Synchronized>(std::move(current))).first;
+        it = value_subjects_
+                 .emplace(key,
+                          BehaviorSubject<std::optional<Value>, Synchronized>(std::move(current)))
+                 .first;
       }
       return it->second;
     }
@@ -390,7 +430,8 @@ class SyncService {
     mutable std::mutex mutex_;
     std::unordered_map<Key, Value, Hash> local_;
     std::unordered_map<Key, BehaviorSubject<SyncStatus, Synchronized>, Hash> status_;
-    std::unordered_map<Key, BehaviorSubject<std::optional<Value>, Synchronized>, Hash> value_subjects_;
+    std::unordered_map<Key, BehaviorSubject<std::optional<Value>, Synchronized>, Hash>
+        value_subjects_;
     SetSubject<Key, Synchronized> pending_;
     std::vector<OutboxCorruptRecord> corrupt_values_;
     SyncStats stats_;

@@ -24,11 +24,16 @@ enum class SyncState {
 
 inline const char* to_string(SyncState s) noexcept {
   switch (s) {
-    case SyncState::unknown: return "unknown";
-    case SyncState::pending: return "pending";
-    case SyncState::syncing: return "syncing";
-    case SyncState::synced: return "synced";
-    case SyncState::failed: return "failed";
+    case SyncState::unknown:
+      return "unknown";
+    case SyncState::pending:
+      return "pending";
+    case SyncState::syncing:
+      return "syncing";
+    case SyncState::synced:
+      return "synced";
+    case SyncState::failed:
+      return "failed";
   }
   return "?";
 }
@@ -44,11 +49,11 @@ struct SyncStatus {
 };
 
 struct SyncServiceOptions {
-  std::string origin;  // this replica's stable, unique id (required): part of every change's id
+  std::string origin;    // this replica's stable, unique id (required): part of every change's id
   BatchOptions batch{};  // push batching (the seeds: 100 ms window, 50 items)
   AdaptivePollerOptions poller{};  // pull cadence: 5 s when busy .. 60 s when idle
-  SweeperOptions sweeper{};                          // the fallback re-sender
-  std::string prefix = "sync/";                      // storage namespace
+  SweeperOptions sweeper{};        // the fallback re-sender
+  std::string prefix = "sync/";    // storage namespace
 };
 
 struct SyncStats {

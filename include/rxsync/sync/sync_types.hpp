@@ -48,7 +48,8 @@ concept SyncTransportHasPull = requires(T& t, std::uint64_t cursor, PullDone<Key
 
 // Push side: a BatchTransport of Change<Value>; pull side: pull(cursor, done).
 template <class T, class Key, class Value>
-concept SyncTransport = BatchTransport<T, Key, Change<Value>> && SyncTransportHasPull<T, Key, Value>;
+concept SyncTransport =
+    BatchTransport<T, Key, Change<Value>> && SyncTransportHasPull<T, Key, Value>;
 
 template <class T, class Key, class Value>
 consteval bool check_sync_transport() {
@@ -83,7 +84,8 @@ template <class FieldMerge>
 struct VersionedMerge {
   FieldMerge fields;
   template <class T, class Actor>
-  Versioned<T, Actor> operator()(const Versioned<T, Actor>& local, const Versioned<T, Actor>& remote) const {
+  Versioned<T, Actor> operator()(const Versioned<T, Actor>& local,
+                                 const Versioned<T, Actor>& remote) const {
     return resolve(local, remote, fields).value;
   }
 };
