@@ -20,6 +20,7 @@
 #include <utility>
 
 #include <rxsync/core/concepts.hpp>
+#include <rxsync/storage/visitor_guard.hpp>
 
 namespace rxsync {
 
@@ -198,11 +199,7 @@ class SqliteStorage {
   void for_each(F&& visit) const {
     check_not_visiting("for_each");
     std::lock_guard lock(mu_);
-    visitor_.store(std::this_thread::get_id(), std::memory_order_relaxed);
-    struct Leave {
-      std::atomic<std::thread::id>& v;
-      ~Leave() { v.store(std::thread::id{}, std::memory_order_relaxed); }
-    } leave{visitor_};
+    const auto visiting = visitor_guard_.visiting();
     detail::SqliteStatement::Use use{each_.get()};
     int rc;
     while ((rc = sqlite3_step(each_.get())) == SQLITE_ROW) {
@@ -282,12 +279,7 @@ class SqliteStorage {
       fail(rc, "prepare '" + sql + "'");
     }
   }
-  void check_not_visiting(const char* what) const {
-    if (visitor_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
-      throw std::logic_error(std::string("SqliteStorage::") + what +
-                             " called from inside for_each's visitor");
-    }
-  }
+  void check_not_visiting(const char* what) const { visitor_guard_.check(what); }
   void close() noexcept {
     for (auto* s : {&put_, &get_, &erase_, &each_, &count_, &begin_, &commit_, &rollback_}) {
       sqlite3_finalize(s->handle());
@@ -301,7 +293,7 @@ class SqliteStorage {
   SqliteStorageOptions options_;
   sqlite3* db_ = nullptr;
   mutable std::mutex mu_;
-  mutable std::atomic<std::thread::id> visitor_{};
+  detail::VisitorGuard visitor_guard_{"SqliteStorage"};
   // Prepared once; mutable because stepping a statement is how a const query runs.
   mutable detail::SqliteStatement put_, get_, erase_, each_, count_, begin_, commit_, rollback_;
 };

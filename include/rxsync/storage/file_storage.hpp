@@ -26,6 +26,7 @@
 #include <rxsync/storage/file_log_format.hpp>
 #include <rxsync/storage/file_storage_options.hpp>
 #include <rxsync/storage/posix_file.hpp>
+#include <rxsync/storage/visitor_guard.hpp>
 
 namespace rxsync {
 
@@ -113,11 +114,7 @@ class FileStorage {
   void for_each(F&& visit) const {
     check_not_visiting("for_each");
     std::lock_guard lock(mu_);
-    visitor_.store(std::this_thread::get_id(), std::memory_order_relaxed);
-    struct Leave {
-      std::atomic<std::thread::id>& v;
-      ~Leave() { v.store(std::thread::id{}, std::memory_order_relaxed); }
-    } leave{visitor_};
+    const auto visiting = visitor_guard_.visiting();
     for (const auto& [k, v] : index_) {
       visit(std::string_view(k), std::string_view(v));
     }
@@ -176,12 +173,7 @@ class FileStorage {
                               " bytes exceeds the record limit of 4 GiB - 1");
     }
   }
-  void check_not_visiting(const char* what) const {
-    if (visitor_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
-      throw std::logic_error(std::string("FileStorage::") + what +
-                             " called from inside for_each's visitor");
-    }
-  }
+  void check_not_visiting(const char* what) const { visitor_guard_.check(what); }
   void check_usable() const {
     if (poison_ != 0) {
       detail::throw_errno(poison_, "FileStorage " + detail::quoted_path(path_) +
@@ -257,7 +249,7 @@ class FileStorage {
   FileStorageOptions options_;
   RecoveryReport report_;
   mutable std::mutex mu_;
-  mutable std::atomic<std::thread::id> visitor_{};
+  detail::VisitorGuard visitor_guard_{"FileStorage"};
   detail::UniqueFd fd_;
   Index index_;
   std::string buf_;  // reused encode buffer
