@@ -1,5 +1,6 @@
 // SyncService scenarios from the seeds, in virtual time against SimNetwork.
 #include <rxsync/crdt/conversation_state.hpp>
+#include <rxsync/schedulers/run_loop.hpp>
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
 #include <rxsync/storage/memory_storage.hpp>
 #include <rxsync/sync/sim_network.hpp>
@@ -179,6 +180,7 @@ TEST_CASE("1000 messages sync at more than 100 per virtual second", "[sync]") {
   rxsync::VirtualTimeScheduler sched;
   Net net(sched);
   Device d(sched, net, "bulk");
+  const auto wall_start = rxsync::RunLoop::clock_now();  // reported, never asserted
   for (int i = 0; i < 1000; ++i)
     d.service->queue_for_sync("thread-" + std::to_string(i), GSet{{"m"}});
   const auto start = sched.now();
@@ -187,6 +189,10 @@ TEST_CASE("1000 messages sync at more than 100 per virtual second", "[sync]") {
   CHECK(d.service->pending() == 0);
   CHECK(1000.0 / took >= 100.0);
   CHECK(d.service->stats().succeeded == 1000);
+  const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+      rxsync::RunLoop::clock_now() - wall_start);
+  WARN("1000 messages synced in " << took << " virtual s (" << 1000.0 / took << " per virtual s), "
+                                  << wall.count() << " ms wall");
 }
 
 TEST_CASE("bad options and use after stop are reported", "[sync]") {
