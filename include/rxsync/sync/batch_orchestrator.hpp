@@ -251,13 +251,21 @@ class BatchOrchestrator {
 
     // Runs on the scheduler: sends batches while one is due and a send slot is free.
     void pump() {
+      {
+        // From here on a new request for a pump (a batch filled up on another thread while this
+        // one runs) schedules another pass instead of being absorbed by this one.
+        std::lock_guard lock(mutex_);
+        pump_ = Subscription();
+      }
       for (;;) {
         std::vector<Item> batch;
         std::uint64_t batch_id = 0;
         {
           std::lock_guard lock(mutex_);
           if (!batch_due_locked()) {
-            arm_window_timer_locked();
+            // At the in-flight limit a reply re-runs the pump; arming the window timer here
+            // would, with the oldest window already passed, reschedule this pump forever.
+            if (in_flight_batches_ < options_.max_in_flight) arm_window_timer_locked();
             return;
           }
           batch_id = take_batch_locked(batch);
