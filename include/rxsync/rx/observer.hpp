@@ -14,6 +14,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -144,35 +145,35 @@ template <class T, class OnNext, class OnError, class OnCompleted>
 class RootObserver {
  public:
   RootObserver(std::shared_ptr<DisposableList> state, OnNext n, OnError e, OnCompleted c)
-      : state_(std::move(state)),
-        on_next_(std::move(n)),
-        on_error_(std::move(e)),
-        on_completed_(std::move(c)) {}
+      : state_(std::move(state)), fns_(std::in_place, std::move(n), std::move(e), std::move(c)) {}
 
   // An exception escaping a user callback is reported to the unhandled-error hook, as RxJS
   // reports it, rather than unwinding into the producer (a subject, a scheduler's loop).
   void on_next(const T& v) {
     if (state_->is_stopped()) return;
+    ++depth_;
     try {
-      on_next_(v);
+      fns_->on_next(v);
     } catch (...) {
       report_unhandled_error(std::current_exception());
     }
+    // A terminal event delivered from inside on_next left the callbacks to us.
+    if (--depth_ == 0 && state_->is_stopped()) fns_.reset();
   }
   void on_error(std::exception_ptr e) {
     if (!state_->stop()) return;
-    Finish finish{state_.get()};
+    Finish finish{state_.get(), &fns_, depth_};
     try {
-      on_error_(std::move(e));
+      fns_->on_error(std::move(e));
     } catch (...) {
       report_unhandled_error(std::current_exception());
     }
   }
   void on_completed() {
     if (!state_->stop()) return;
-    Finish finish{state_.get()};
+    Finish finish{state_.get(), &fns_, depth_};
     try {
-      on_completed_();
+      fns_->on_completed();
     } catch (...) {
       report_unhandled_error(std::current_exception());
     }
@@ -181,14 +182,28 @@ class RootObserver {
   void add(Subscription s) { state_->add(std::move(s)); }
 
  private:
+  struct Fns {
+    Fns(OnNext n, OnError e, OnCompleted c)
+        : on_next(std::move(n)), on_error(std::move(e)), on_completed(std::move(c)) {}
+    [[no_unique_address]] OnNext on_next;
+    [[no_unique_address]] OnError on_error;
+    [[no_unique_address]] OnCompleted on_completed;
+  };
+  // After a terminal event the callbacks are destroyed (on the delivering thread: nothing can
+  // call them any more), so what they captured cannot keep a cycle alive through an upstream
+  // that holds this observer (e.g. a subject node that is only flagged until its next prune).
   struct Finish {
     DisposableList* state;
-    ~Finish() { state->unsubscribe(); }
+    std::optional<Fns>* fns;
+    int depth;
+    ~Finish() {
+      state->unsubscribe();
+      if (depth == 0) fns->reset();  // else on_next is still running them
+    }
   };
   std::shared_ptr<DisposableList> state_;
-  [[no_unique_address]] OnNext on_next_;
-  [[no_unique_address]] OnError on_error_;
-  [[no_unique_address]] OnCompleted on_completed_;
+  std::optional<Fns> fns_;
+  int depth_ = 0;  // on_next calls in progress (re-entrant ones included)
 };
 
 // Base for operator sinks that forward everything except on_next to the downstream sink.

@@ -185,8 +185,14 @@ struct TimedStrategy {
         },
         args);
     if (state->down.is_disposed()) return;
-    if constexpr (requires { state->start(); }) state->start();  // e.g. timeout's first timer
-    src.subscribe_observer(StateSink<State, T>(std::move(state)));
+    if constexpr (requires { state->start(); }) {
+      // e.g. timeout's first timer, armed after subscribing (as RxJS does), so a source event
+      // queued for the deadline's frame at subscription comes first.
+      src.subscribe_observer(StateSink<State, T>(state));
+      state->start();
+    } else {
+      src.subscribe_observer(StateSink<State, T>(std::move(state)));
+    }
   }
 };
 

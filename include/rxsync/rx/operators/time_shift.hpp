@@ -103,8 +103,9 @@ struct TimeoutState : TimedStateBase<O, S>, std::enable_shared_from_this<Timeout
   using TimedStateBase<O, S>::TimedStateBase;
   std::uint64_t generation = 0;
 
-  void start() {
+  void start() {  // after subscribing: not if the source already emitted or ended synchronously
     std::lock_guard lock(this->mutex);
+    if (this->done || generation != 0 || this->down.is_disposed()) return;
     arm();
   }
   void arm() {
