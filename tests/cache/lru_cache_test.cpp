@@ -370,53 +370,106 @@ struct Model {
     if (it == entries.end() || it->expires_at <= now) return std::nullopt;
     return it->value;
   }
+  std::size_t purge(rxsync::TimePoint now) {
+    std::size_t n = 0;
+    for (auto it = entries.begin(); it != entries.end();) {
+      if (it->expires_at <= now) {
+        ++stats.expirations;
+        events.emplace_back(it->key, it->value, EvictionReason::expired);
+        it = entries.erase(it);
+        ++n;
+      } else {
+        ++it;
+      }
+    }
+    return n;
+  }
+  void clear() {
+    while (!entries.empty()) {
+      events.emplace_back(entries.back().key, entries.back().value, EvictionReason::erased);
+      entries.pop_back();
+    }
+  }
 };
 }  // namespace
 
+// Int keys take the inline-key index path, std::string keys the out-of-line one; both run the
+// same operations against the model. Small capacities make the index probe chains long, so
+// backward-shift deletion moves slots (and the recency links they carry) often.
 TEST_CASE("LruCache matches a reference model over 20000 random operations") {
   const auto seed = GENERATE(1u, 2u, 3u);
   const bool with_ttl = GENERATE(false, true);
+  const std::size_t capacity = GENERATE(std::size_t{50}, std::size_t{3});
+  CAPTURE(seed, with_ttl, capacity);
   std::mt19937 rng(seed);
   VirtualTimeScheduler s;
   const CacheTtl ttl = with_ttl ? CacheTtl{40ms, 15ms} : CacheTtl{1000h, 1000h};
-  LruCache<int, int> c(50, ttl, s);
-  Model m{50, ttl, {}, {}, {}};
+  LruCache<int, int> c(capacity, ttl, s);
+  LruCache<std::string, int> cs(capacity, ttl, s);
+  Model m{capacity, ttl, {}, {}, {}};
   std::vector<Event> events;
+  std::vector<Event> string_events;
   c.set_eviction_listener(
       [&](const int& k, int& v, EvictionReason r) { events.emplace_back(k, v, r); });
-  std::uniform_int_distribution<int> key(0, 99), op(0, 99), value(0, 1'000'000), step(0, 3);
+  cs.set_eviction_listener([&](const std::string& k, int& v, EvictionReason r) {
+    string_events.emplace_back(std::stoi(k), v, r);
+  });
+  std::uniform_int_distribution<int> key(0, static_cast<int>(capacity) * 2 - 1), op(0, 999),
+      value(0, 1'000'000),
+      step(0, capacity < 10 ? 30 : 3);  // a small cache turns over faster: let time run faster
   for (int i = 0; i < 20000; ++i) {
     const int k = key(rng);
+    const std::string ks = std::to_string(k);
     const int o = op(rng);
     const auto now = s.now();
-    if (o < 40) {
+    if (o < 400) {
       const int* got = c.get(k);
+      const int* got_s = cs.get(ks);
       const auto want = m.get(k, now);
       REQUIRE((got == nullptr) == !want.has_value());
-      if (got != nullptr) REQUIRE(*got == *want);
-    } else if (o < 75) {
+      REQUIRE((got_s == nullptr) == !want.has_value());
+      if (got != nullptr) REQUIRE((*got == *want && *got_s == *want));
+    } else if (o < 750) {
       const int v = value(rng);
       REQUIRE(c.put(k, v) == v);
+      REQUIRE(cs.put(ks, v) == v);
       m.put(k, v, now);
-    } else if (o < 85) {
-      REQUIRE(c.erase(k) == m.erase(k, now));
-    } else if (o < 92) {
+    } else if (o < 850) {
+      const bool want = m.erase(k, now);
+      REQUIRE(c.erase(k) == want);
+      REQUIRE(cs.erase(ks) == want);
+    } else if (o < 920) {
       const int* got = c.peek(k);
+      const int* got_s = cs.peek(ks);
       const auto want = m.peek(k, now);
       REQUIRE((got == nullptr) == !want.has_value());
-      if (got != nullptr) REQUIRE(*got == *want);
+      REQUIRE((got_s == nullptr) == !want.has_value());
+      if (got != nullptr) REQUIRE((*got == *want && *got_s == *want));
       REQUIRE(c.contains(k) == want.has_value());
+    } else if (o < 930) {
+      const std::size_t want = m.purge(now);
+      REQUIRE(c.purge_expired() == want);
+      REQUIRE(cs.purge_expired() == want);
+    } else if (o < 932) {
+      m.clear();
+      c.clear();
+      cs.clear();
     } else {
       s.advance_by(std::chrono::milliseconds(step(rng)));
     }
     REQUIRE(c.size() == m.entries.size());
+    REQUIRE(cs.size() == m.entries.size());
     if (i % 97 == 0) {
       std::vector<int> model_keys;
       for (const auto& e : m.entries) model_keys.push_back(e.key);
       REQUIRE(keys_in_order(c) == model_keys);
+      std::vector<int> string_keys;
+      for (const auto& kv : cs) string_keys.push_back(std::stoi(kv.first));
+      REQUIRE(string_keys == model_keys);
     }
   }
   CHECK(events == m.events);
+  CHECK(string_events == m.events);
   CHECK(c.stats().hits == m.stats.hits);
   CHECK(c.stats().misses == m.stats.misses);
   CHECK(c.stats().evictions == m.stats.evictions);

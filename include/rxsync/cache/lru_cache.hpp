@@ -1,9 +1,10 @@
 // rxsync/cache/lru_cache.hpp - a bounded least-recently-used map with optional TTL.
 //
-// Entries live in fixed chunks (stable addresses) and are numbered; the recency list is a compact
-// array of 32-bit prev/next links, and the index an open-addressing table of (entry, hash tag)
-// pairs with linear probing and backward-shift deletion. get/put/erase are O(1), a get hit
-// touches no allocator, and the hot arrays are small enough to stay in cache.
+// Entries live in fixed chunks (stable addresses) and are numbered. The index is an open-addressing
+// table (linear probing, backward-shift deletion) whose slots also carry the recency list's
+// 32-bit prev/next links, so a get hit reads one slot and then writes its two neighbours in
+// parallel: no dependent load through a separate link array. get/put/erase are O(1) and a get hit
+// touches no allocator.
 #pragma once
 
 #include <cstddef>
@@ -77,11 +78,8 @@ class LruCache {
  private:
   using Index = std::uint32_t;
   static constexpr Index kNil = 0xFFFFFFFFu;
-  static constexpr std::size_t kMaxCapacity = std::size_t{1} << 31;
-  struct Link {
-    Index prev;
-    Index next;
-  };
+  // The index holds up to twice the capacity in slots, and slot positions must stay below kNil.
+  static constexpr std::size_t kMaxCapacity = std::size_t{1} << 30;
   // Small trivially copyable keys (integers, ids) are copied into the index, so a lookup reads
   // one slot and never the entry: the dominant cost of a hit is then a single cache miss.
   static constexpr bool kInlineKey =
@@ -90,6 +88,8 @@ class LruCache {
   struct Slot {
     Index entry_plus1 = 0;  // 0 = empty
     std::uint32_t tag = 0;  // top 32 bits of the mixed hash
+    Index prev = kNil;      // recency list, as slot positions (towards the most recent)
+    Index next = kNil;
     [[no_unique_address]] std::conditional_t<kInlineKey, K, NoKey> key{};
   };
   struct Meta {
@@ -182,17 +182,17 @@ class LruCache {
   std::size_t purge_expired() {
     if (clock_ == nullptr) return 0;
     const TimePoint now = now_(clock_);
-    std::size_t count = 0;
-    for (Index i = head_; i != kNil;) {
-      const Index next = links_[i].next;
-      if (meta_[i].expires_at <= now) {
-        ++stats_.expirations;
-        remove_entry(i, EvictionReason::expired);
-        ++count;
-      }
-      i = next;
+    // Collect first: removing an entry shifts index slots, and with them the list positions.
+    std::vector<Index> dead;
+    for (Index s = head_; s != kNil; s = index_[s].next) {
+      const Index e = index_[s].entry_plus1 - 1;
+      if (meta_[e].expires_at <= now) dead.push_back(e);
     }
-    return count;
+    for (const Index e : dead) {
+      ++stats_.expirations;
+      remove_entry(slot_of(e), EvictionReason::expired);
+    }
+    return dead.size();
   }
 
   // Removes everything (each entry reported as `erased`). Statistics are kept.
@@ -221,10 +221,10 @@ class LruCache {
     using pointer = std::conditional_t<Const, const value_type*, value_type*>;
 
     Iterator() = default;
-    reference operator*() const { return owner_->entry(i_); }
-    pointer operator->() const { return &owner_->entry(i_); }
+    reference operator*() const { return owner_->slot_entry(i_); }
+    pointer operator->() const { return &owner_->slot_entry(i_); }
     Iterator& operator++() {
-      i_ = owner_->links_[i_].next;
+      i_ = owner_->index_[i_].next;
       return *this;
     }
     Iterator operator++(int) {
@@ -257,6 +257,8 @@ class LruCache {
         reinterpret_cast<const value_type*>(chunks_[i >> chunk_bits_][i & chunk_mask()].bytes));
   }
   Index chunk_mask() const noexcept { return (Index{1} << chunk_bits_) - 1; }
+  value_type& slot_entry(Index s) noexcept { return entry(index_[s].entry_plus1 - 1); }
+  const value_type& slot_entry(Index s) const noexcept { return entry(index_[s].entry_plus1 - 1); }
 
   template <class Q>
   std::uint32_t tag_of(const Q& key) const {
@@ -282,36 +284,44 @@ class LruCache {
     return static_cast<std::size_t>(tag >> (32 - bits_));
   }
 
+  // The slot position holding `key`, or kNil.
   template <class Q>
   Index find(const Q& key, std::uint32_t tag) const {
     for (std::size_t i = home(tag);; i = (i + 1) & mask_) {
       const Slot& s = index_[i];
       if (s.entry_plus1 == 0) return kNil;
       if constexpr (kInlineKey) {
-        if (s.tag == tag && key_equal(s.key, key)) return s.entry_plus1 - 1;
+        if (s.tag == tag && key_equal(s.key, key)) return static_cast<Index>(i);
       } else {
         if (s.tag == tag && key_equal(entry(s.entry_plus1 - 1).first, key))
-          return s.entry_plus1 - 1;
+          return static_cast<Index>(i);
       }
     }
   }
+  // The slot position of entry `e` (which must be indexed).
+  Index slot_of(Index e) const noexcept {
+    std::size_t s = home(tags_[e]);
+    while (index_[s].entry_plus1 != e + 1) s = (s + 1) & mask_;
+    return static_cast<Index>(s);
+  }
 
-  bool expired(Index i) const { return clock_ != nullptr && meta_[i].expires_at <= now_(clock_); }
+  bool expired(Index e) const { return clock_ != nullptr && meta_[e].expires_at <= now_(clock_); }
 
   template <class Q>
   V* get_impl(const Q& key) {
-    const Index i = find(key, tag_of(key));
-    if (i == kNil) {
+    const Index s = find(key, tag_of(key));
+    if (s == kNil) {
       ++stats_.misses;
       return nullptr;
     }
+    const Index e = index_[s].entry_plus1 - 1;
     if (clock_ != nullptr) {
       const TimePoint now = now_(clock_);
-      Meta& m = meta_[i];
+      Meta& m = meta_[e];
       if (m.expires_at <= now) {
         ++stats_.misses;
         ++stats_.expirations;
-        remove_entry(i, EvictionReason::expired);
+        remove_entry(s, EvictionReason::expired);
         return nullptr;
       }
       if (ttl_.after_access > Duration::zero()) {
@@ -319,73 +329,74 @@ class LruCache {
       }
     }
     ++stats_.hits;
-    move_to_front(i);
-    return &entry(i).second;
+    move_to_front(s);
+    return &entry(e).second;
   }
 
   template <class Q>
   const V* peek_impl(const Q& key) const {
-    const Index i = find(key, tag_of(key));
-    if (i == kNil || expired(i)) return nullptr;
-    return &entry(i).second;
+    const Index s = find(key, tag_of(key));
+    if (s == kNil) return nullptr;
+    const Index e = index_[s].entry_plus1 - 1;
+    return expired(e) ? nullptr : &entry(e).second;
   }
 
   V& put_impl(const K& key, V value, std::optional<TimePoint> deadline) {
     const std::uint32_t tag = tag_of(key);
-    Index i = find(key, tag);
-    if (i != kNil) {
-      const bool dead = expired(i);
+    if (const Index s = find(key, tag); s != kNil) {
+      const Index e = index_[s].entry_plus1 - 1;
+      const bool dead = expired(e);
       if (dead) ++stats_.expirations;
-      value_type& e = entry(i);
+      value_type& kv = entry(e);
       if (listener_)
-        listener_(e.first, e.second, dead ? EvictionReason::expired : EvictionReason::replaced);
-      e.second = std::move(value);
-      stamp(i, deadline);
-      move_to_front(i);
-      return e.second;
+        listener_(kv.first, kv.second, dead ? EvictionReason::expired : EvictionReason::replaced);
+      kv.second = std::move(value);
+      stamp(e, deadline);
+      move_to_front(s);
+      return kv.second;
     }
     if (size_ == capacity_) {
       // Reuse the least recent entry's cell: no allocation in steady state.
-      i = tail_;
-      const bool dead = expired(i);
+      const Index s = tail_;
+      const Index e = index_[s].entry_plus1 - 1;
+      const bool dead = expired(e);
       ++(dead ? stats_.expirations : stats_.evictions);
-      value_type& e = entry(i);
+      value_type& kv = entry(e);
       if (listener_)
-        listener_(e.first, e.second, dead ? EvictionReason::expired : EvictionReason::capacity);
-      unindex(i);
-      unlink(i);
-      e.~value_type();
+        listener_(kv.first, kv.second, dead ? EvictionReason::expired : EvictionReason::capacity);
+      unlink(s);
+      unindex(s);
+      kv.~value_type();
       --size_;
-      free_.push_back(i);
+      free_.push_back(e);
     }
     // Grow the index first: nothing below may fail once the entry is linked.
     if ((size_ + 1) * 2 > index_.size()) resize_index(bits_ + 1);
-    i = allocate();
+    const Index e = allocate();
     try {
-      ::new (static_cast<void*>(&entry(i))) value_type(key, std::move(value));
+      ::new (static_cast<void*>(&entry(e))) value_type(key, std::move(value));
     } catch (...) {
-      free_.push_back(i);
+      free_.push_back(e);
       throw;
     }
     ++size_;
-    tags_[i] = tag;
-    stamp(i, deadline);
-    link_front(i);
-    insert_index(i);
-    return entry(i).second;
+    tags_[e] = tag;
+    stamp(e, deadline);
+    link_front(insert_index(e));
+    return entry(e).second;
   }
 
   template <class Q>
   bool erase_impl(const Q& key) {
-    const Index i = find(key, tag_of(key));
-    if (i == kNil) return false;
-    const bool dead = expired(i);
+    const Index s = find(key, tag_of(key));
+    if (s == kNil) return false;
+    const bool dead = expired(index_[s].entry_plus1 - 1);
     if (dead) ++stats_.expirations;
-    remove_entry(i, dead ? EvictionReason::expired : EvictionReason::erased);
+    remove_entry(s, dead ? EvictionReason::expired : EvictionReason::erased);
     return !dead;
   }
 
-  // A free cell and its link/tag/meta slots.
+  // A free cell and its tag/meta slots.
   Index allocate() {
     if (!free_.empty()) {
       const Index i = free_.back();
@@ -396,7 +407,6 @@ class LruCache {
     if ((used_ >> chunk_bits_) == chunks_.size()) {
       chunks_.push_back(std::make_unique<Cell[]>(std::size_t{1} << chunk_bits_));
     }
-    links_.push_back(Link{kNil, kNil});
     tags_.push_back(0);
     if (clock_ != nullptr) meta_.push_back(Meta{});
     ++used_;
@@ -418,9 +428,11 @@ class LruCache {
     return t > TimePoint::max() - d ? TimePoint::max() : t + d;
   }
 
-  void remove_entry(Index i, EvictionReason why) {
-    unindex(i);
-    unlink(i);
+  // Removes the entry in slot `s`.
+  void remove_entry(Index s, EvictionReason why) {
+    const Index i = index_[s].entry_plus1 - 1;
+    unlink(s);
+    unindex(s);
     --size_;
     struct Release {
       LruCache* self;
@@ -434,56 +446,71 @@ class LruCache {
     if (listener_) listener_(e.first, e.second, why);
   }
 
-  void link_front(Index i) noexcept {
-    links_[i] = Link{kNil, head_};
-    if (head_ != kNil) links_[head_].prev = i;
-    head_ = i;
-    if (tail_ == kNil) tail_ = i;
+  // List operations work on slot positions.
+  void link_front(Index s) noexcept {
+    index_[s].prev = kNil;
+    index_[s].next = head_;
+    if (head_ != kNil) index_[head_].prev = s;
+    head_ = s;
+    if (tail_ == kNil) tail_ = s;
   }
-  void unlink(Index i) noexcept {
-    const Link l = links_[i];
-    (l.prev != kNil ? links_[l.prev].next : head_) = l.next;
-    (l.next != kNil ? links_[l.next].prev : tail_) = l.prev;
+  void link_back(Index s) noexcept {
+    index_[s].prev = tail_;
+    index_[s].next = kNil;
+    if (tail_ != kNil) index_[tail_].next = s;
+    tail_ = s;
+    if (head_ == kNil) head_ = s;
   }
-  void move_to_front(Index i) noexcept {
-    if (i == head_) return;
-    unlink(i);
-    link_front(i);
+  void unlink(Index s) noexcept {
+    const Index prev = index_[s].prev;
+    const Index next = index_[s].next;
+    (prev != kNil ? index_[prev].next : head_) = next;
+    (next != kNil ? index_[next].prev : tail_) = prev;
+  }
+  void move_to_front(Index s) noexcept {
+    if (s == head_) return;
+    unlink(s);
+    link_front(s);
   }
 
-  void insert_index(Index i) noexcept {
-    std::size_t s = home(tags_[i]);
+  // Indexes entry `e` (tag already in tags_); the caller links the returned slot.
+  Index insert_index(Index e) noexcept {
+    std::size_t s = home(tags_[e]);
     while (index_[s].entry_plus1 != 0) s = (s + 1) & mask_;
     Slot& slot = index_[s];
-    slot.entry_plus1 = i + 1;
-    slot.tag = tags_[i];
-    if constexpr (kInlineKey) slot.key = entry(i).first;
+    slot.entry_plus1 = e + 1;
+    slot.tag = tags_[e];
+    if constexpr (kInlineKey) slot.key = entry(e).first;
+    return static_cast<Index>(s);
   }
-  void unindex(Index i) noexcept {
-    std::size_t s = home(tags_[i]);
-    while (index_[s].entry_plus1 != i + 1) s = (s + 1) & mask_;
-    // Backward-shift deletion keeps probe chains intact without tombstones.
+  // Frees slot `s`, already unlinked. Backward-shift deletion keeps probe chains intact without
+  // tombstones; a shifted slot takes its list links along and its neighbours are repointed.
+  void unindex(std::size_t s) noexcept {
     for (std::size_t j = (s + 1) & mask_; index_[j].entry_plus1 != 0; j = (j + 1) & mask_) {
       const std::size_t want = home(index_[j].tag);
       if (((j - want) & mask_) >= ((j - s) & mask_)) {
-        index_[s] = index_[j];
+        const Slot& moved = index_[s] = index_[j];
+        const auto to = static_cast<Index>(s);
+        (moved.prev != kNil ? index_[moved.prev].next : head_) = to;
+        (moved.next != kNil ? index_[moved.next].prev : tail_) = to;
         s = j;
       }
     }
     index_[s] = Slot{};
   }
+  // Rebuilds the index at 2^bits slots, re-linking entries in their recency order.
   void resize_index(unsigned bits) {
     std::vector<Slot> old(std::size_t{1} << bits);
     old.swap(index_);
     bits_ = bits;
     mask_ = index_.size() - 1;
-    for (const Slot& s : old) {
-      if (s.entry_plus1 != 0) insert_index(s.entry_plus1 - 1);
-    }
+    Index s = head_;
+    head_ = tail_ = kNil;
+    for (; s != kNil; s = old[s].next) link_back(insert_index(old[s].entry_plus1 - 1));
   }
 
   void destroy_all() noexcept {
-    for (Index i = head_; i != kNil; i = links_[i].next) entry(i).~value_type();
+    for (Index s = head_; s != kNil; s = index_[s].next) slot_entry(s).~value_type();
     head_ = tail_ = kNil;
     size_ = 0;
   }
@@ -495,7 +522,6 @@ class LruCache {
     chunks_ = std::move(o.chunks_);
     chunk_bits_ = o.chunk_bits_;
     used_ = std::exchange(o.used_, 0);
-    links_ = std::move(o.links_);
     tags_ = std::move(o.tags_);
     meta_ = std::move(o.meta_);
     free_ = std::move(o.free_);
@@ -503,7 +529,6 @@ class LruCache {
     bits_ = o.bits_;
     mask_ = o.mask_;
     o.chunks_.clear();
-    o.links_.clear();
     o.tags_.clear();
     o.meta_.clear();
     o.free_.clear();
@@ -519,14 +544,13 @@ class LruCache {
 
   std::size_t capacity_ = 1;
   std::size_t size_ = 0;
-  Index head_ = kNil;                            // most recent
-  Index tail_ = kNil;                            // least recent
+  Index head_ = kNil;                            // slot of the most recent entry
+  Index tail_ = kNil;                            // slot of the least recent entry
   std::vector<std::unique_ptr<Cell[]>> chunks_;  // entries; never move once allocated
   unsigned chunk_bits_ = 0;
-  std::size_t used_ = 0;  // cells ever handed out
-  std::vector<Link> links_;
-  std::vector<std::uint32_t> tags_;
-  std::vector<Meta> meta_;  // only with a clock
+  std::size_t used_ = 0;             // cells ever handed out
+  std::vector<std::uint32_t> tags_;  // per entry, to find its slot off the hot path
+  std::vector<Meta> meta_;           // only with a clock
   std::vector<Index> free_;
   std::vector<Slot> index_;
   unsigned bits_ = 0;
