@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include <rxsync/rx/operators/time_shift.hpp>
 #include <rxsync/rx/operators/transform.hpp>
 #include <rxsync/rx/sources.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>
@@ -240,4 +241,45 @@ TEST_CASE("SetSubject: an observer may change the set re-entrantly") {
   s.add(1);
   CHECK(log == Events{"{}", "{1}", "{1,2}"});
   CHECK(s.observer_count() == 1);
+}
+
+// A subscriber that captures the subject it listens to forms a cycle (subject -> node ->
+// observer -> callback -> subject). When its subscription ends by a terminal event that does
+// not come from the subject (here timeout's timer), the subject only flags the node until its
+// next emission; the callbacks are destroyed at the terminal event, so the cycle is freed even
+// if the subject never emits again.
+TEST_CASE("a subscriber holding its own subject is freed when its subscription errors") {
+  VirtualTimeScheduler sched;
+  auto witness = std::make_shared<int>(0);
+  const std::weak_ptr<int> weak = witness;
+  {
+    PublishSubject<int> in;
+    bool failed = false;
+    (in | ops::timeout(5ms, sched))
+        .subscribe([in, witness](int v) { *witness += v; },
+                   [&failed](std::exception_ptr) { failed = true; });
+    witness.reset();
+    in.on_next(7);
+    REQUIRE_FALSE(weak.expired());
+    sched.advance_by(10ms);  // the timeout fires
+    REQUIRE(failed);
+    CHECK(weak.expired());  // released at the error, while the subject still lives
+  }
+  CHECK(weak.expired());
+}
+
+TEST_CASE("a terminal event from inside a subscriber's own on_next releases it afterwards") {
+  auto witness = std::make_shared<int>(0);
+  const std::weak_ptr<int> weak = witness;
+  {
+    PublishSubject<int> in;
+    in.subscribe([in, witness](int v) mutable {
+      in.on_completed();  // the callback is still running: it must not be destroyed yet
+      *witness += v;      // (ASan would report a use after free here)
+    });
+    witness.reset();
+    in.on_next(1);
+    CHECK(in.observer_count() == 0);
+  }
+  CHECK(weak.expired());
 }

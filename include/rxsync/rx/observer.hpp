@@ -151,18 +151,20 @@ class RootObserver {
   // reports it, rather than unwinding into the producer (a subject, a scheduler's loop).
   void on_next(const T& v) {
     if (state_->is_stopped()) return;
-    ++depth_;
+    if constexpr (kReleases) ++depth_;
     try {
       fns_->on_next(v);
     } catch (...) {
       report_unhandled_error(std::current_exception());
     }
     // A terminal event delivered from inside on_next left the callbacks to us.
-    if (--depth_ == 0 && state_->is_stopped()) fns_.reset();
+    if constexpr (kReleases) {
+      if (--depth_ == 0 && release_pending_) fns_.reset();
+    }
   }
   void on_error(std::exception_ptr e) {
     if (!state_->stop()) return;
-    Finish finish{state_.get(), &fns_, depth_};
+    Finish finish{this};
     try {
       fns_->on_error(std::move(e));
     } catch (...) {
@@ -171,7 +173,7 @@ class RootObserver {
   }
   void on_completed() {
     if (!state_->stop()) return;
-    Finish finish{state_.get(), &fns_, depth_};
+    Finish finish{this};
     try {
       fns_->on_completed();
     } catch (...) {
@@ -192,18 +194,28 @@ class RootObserver {
   // After a terminal event the callbacks are destroyed (on the delivering thread: nothing can
   // call them any more), so what they captured cannot keep a cycle alive through an upstream
   // that holds this observer (e.g. a subject node that is only flagged until its next prune).
+  // Callbacks that own nothing (capture by reference, or nothing) have nothing to release:
+  // they skip the bookkeeping, which a subject's fan-out would pay on every observer.
+  static constexpr bool kReleases =
+      !(std::is_trivially_destructible_v<OnNext> && std::is_trivially_destructible_v<OnError> &&
+        std::is_trivially_destructible_v<OnCompleted>);
   struct Finish {
-    DisposableList* state;
-    std::optional<Fns>* fns;
-    int depth;
+    RootObserver* self;
     ~Finish() {
-      state->unsubscribe();
-      if (depth == 0) fns->reset();  // else on_next is still running them
+      self->state_->unsubscribe();
+      if constexpr (kReleases) {
+        if (self->depth_ == 0) {
+          self->fns_.reset();
+        } else {
+          self->release_pending_ = true;  // on_next is still running them
+        }
+      }
     }
   };
   std::shared_ptr<DisposableList> state_;
   std::optional<Fns> fns_;
   int depth_ = 0;  // on_next calls in progress (re-entrant ones included)
+  bool release_pending_ = false;
 };
 
 // Base for operator sinks that forward everything except on_next to the downstream sink.
