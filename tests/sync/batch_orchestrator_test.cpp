@@ -4,6 +4,7 @@
 #include "batch_test_support.hpp"
 #include "rxsync_catch.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -333,6 +334,11 @@ TEST_CASE("invalid options are rejected with the option's name and value", "[bat
   o.max_in_flight = 0;
   REQUIRE_THROWS_WITH(make(o), rxsync_test::contains("BatchOptions.max_in_flight"));
   o = {};
+  o.max_wait = -1ms;
+  REQUIRE_THROWS_WITH(
+      make(o),
+      rxsync_test::contains("BatchOptions.max_wait must be >= 0 (0 = no bound), got -1000000ns"));
+  o = {};
   o.backoff.multiplier = 0.5;
   REQUIRE_THROWS_AS(make(o), std::invalid_argument);
 }
@@ -372,6 +378,43 @@ TEST_CASE("a priority function picks and orders the items of a batch", "[batch]"
   sched.advance_by(100ms);
   REQUIRE(transport.sent.size() == 2);
   CHECK(transport.keys(1) == Keys{"read-2"});
+}
+
+// A stream of urgent items, one per reply, always outranks a normal one. max_wait bounds how
+// long the normal item is passed over; 0 turns the bound off (it then stays queued: still
+// counted by pending(), never dropped).
+TEST_CASE("max_wait keeps a priority function from starving low priorities", "[batch]") {
+  const auto max_wait = GENERATE(rxsync::Duration(300ms), rxsync::Duration::zero());
+  CAPTURE(max_wait.count());
+  rxsync::VirtualTimeScheduler sched;
+  Transport transport;
+  rxsync::BatchOptions options;
+  options.max_batch = 1;
+  options.max_wait = max_wait;
+  Orchestrator orch(sched, transport, options, {}, [](const std::string& key, const std::string&) {
+    return key[0] == '!' ? 10 : 0;
+  });
+  orch.enqueue("read", "r");
+  orch.enqueue("!u0", "p");
+  sched.advance_by(0ms);
+  REQUIRE(transport.sent.size() == 1);
+  for (int i = 1; i <= 10; ++i) {
+    transport.reply_all(transport.sent.size() - 1, ItemOutcome::ok);
+    orch.enqueue("!u" + std::to_string(i), "p");
+    sched.advance_by(50ms);
+  }
+  std::vector<std::string> order;
+  for (std::size_t b = 0; b < transport.sent.size(); ++b) order.push_back(transport.keys(b).at(0));
+  if (max_wait > rxsync::Duration::zero()) {
+    // Sent by the pump at t = 300 ms, the first moment it had waited max_wait.
+    REQUIRE(order.size() == 11);
+    CHECK(order[7] == "read");
+    CHECK(order[6] == "!u6");
+    CHECK(order[8] == "!u7");
+  } else {
+    CHECK(std::find(order.begin(), order.end(), "read") == order.end());
+    CHECK(orch.pending() == 2);  // "read" and the last urgent item, awaiting its reply
+  }
 }
 
 TEST_CASE("events() reports each item's progress", "[batch]") {

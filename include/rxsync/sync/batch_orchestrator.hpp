@@ -334,21 +334,27 @@ class BatchOrchestrator {
 
     std::vector<OrderEntry> choose_by_priority_locked() {
       struct Candidate {
+        bool overdue;  // waited max_wait: goes first, whatever its priority
         int priority;
-        std::size_t index;  // into order_
+        std::size_t index;  // into order_, which is oldest first
       };
+      const bool bounded = options_.max_wait > Duration::zero();
+      const TimePoint now = sched_.now();
       std::vector<Candidate> candidates;
       for (std::size_t i = 0; i < order_.size(); ++i) {
         const Pending* p = ready_entry(order_[i]);
         if (p == nullptr || is_blocked(order_[i])) continue;
+        const bool overdue = bounded && now - p->since >= options_.max_wait;
         // Computed before anything is moved, so a throwing priority function changes nothing.
-        candidates.push_back({priority_(order_[i].key, p->request), i});
+        candidates.push_back({overdue, priority_(order_[i].key, p->request), i});
       }
       const std::size_t n = std::min(candidates.size(), options_.max_batch);
       std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n),
                         candidates.end(), [](const Candidate& a, const Candidate& b) {
-                          return a.priority != b.priority ? a.priority > b.priority
-                                                          : a.index < b.index;
+                          if (a.overdue != b.overdue) return a.overdue;
+                          if (!a.overdue && a.priority != b.priority)
+                            return a.priority > b.priority;
+                          return a.index < b.index;
                         });
       std::vector<bool> taken(order_.size(), false);
       std::vector<OrderEntry> chosen;

@@ -91,6 +91,11 @@ struct BatchOptions {
   BackoffOptions backoff{};       // delay before an item marked `retry` is sent again
   std::size_t max_in_flight = 1;  // batches awaiting a reply; 1 keeps every key's order trivially
   std::size_t dead_letter_replay = 1024;  // dead letters kept for late dead_letters() subscribers
+  // With a priority function, the longest a queued item may be passed over for higher
+  // priorities: once it has waited this long (since its window opened) it goes before every
+  // item that has not, oldest first, so a stream of urgent items cannot starve the rest.
+  // 0 = no bound. Without a priority function sends are oldest first and this never matters.
+  Duration max_wait = std::chrono::seconds(5);
 };
 
 inline void validate_batch_options(const BatchOptions& o) {
@@ -104,6 +109,10 @@ inline void validate_batch_options(const BatchOptions& o) {
   if (o.max_attempts > UINT32_MAX) {
     throw std::invalid_argument("BatchOptions.max_attempts must fit in 32 bits, got " +
                                 std::to_string(o.max_attempts));
+  }
+  if (o.max_wait < Duration::zero()) {
+    throw std::invalid_argument("BatchOptions.max_wait must be >= 0 (0 = no bound), got " +
+                                std::to_string(o.max_wait.count()) + "ns");
   }
   if (o.max_in_flight == 0) {
     throw std::invalid_argument("BatchOptions.max_in_flight must be >= 1, got 0");
