@@ -205,7 +205,15 @@ class BatchOrchestrator {
     void request_pump_now_locked() {
       if (pump_.is_subscribed()) return;
       pump_ = sched_.schedule([weak = this->weak_from_this()] {
-        if (auto self = weak.lock()) self->pump();
+        if (auto self = weak.lock()) {
+          {
+            // From here on a new request for a pump (a batch filled up on another thread
+            // while this one runs) schedules another pass instead of being absorbed by it.
+            std::lock_guard lock(self->mutex_);
+            self->pump_ = Subscription();
+          }
+          self->pump();
+        }
       });
     }
 
@@ -251,12 +259,6 @@ class BatchOrchestrator {
 
     // Runs on the scheduler: sends batches while one is due and a send slot is free.
     void pump() {
-      {
-        // From here on a new request for a pump (a batch filled up on another thread while this
-        // one runs) schedules another pass instead of being absorbed by this one.
-        std::lock_guard lock(mutex_);
-        pump_ = Subscription();
-      }
       for (;;) {
         std::vector<Item> batch;
         std::uint64_t batch_id = 0;
