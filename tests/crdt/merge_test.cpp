@@ -141,7 +141,7 @@ TEST_CASE("record_merger composes field policies") {
   CHECK(min_views(a, b).views == 2);
 }
 
-TEST_CASE("Versioned: a dominating clock wins outright; concurrent versions merge field-wise") {
+TEST_CASE("Versioned: a dominating clock wins outright, concurrent versions merge field-wise") {
   using V = rxsync::Versioned<rxsync::Conversation, std::string>;
   const auto merger = rxsync::conversation_merger();
   V phone;

@@ -23,7 +23,7 @@ X merged(X a, const X& b) {
 TimePoint at(std::int64_t ns) { return TimePoint{Duration{ns}}; }
 }  // namespace
 
-TEST_CASE("EnableWinsFlag: a concurrent pin beats an unpin; an unpin that saw the pin wins") {
+TEST_CASE("EnableWinsFlag: a concurrent pin beats an unpin, an unpin that saw the pin wins") {
   rxsync::EnableWinsFlag<> phone;
   phone.enable("phone");
   rxsync::EnableWinsFlag<> desktop = phone;  // desktop has seen the pin
@@ -48,7 +48,7 @@ TEST_CASE("EnableWinsFlag: a concurrent pin beats an unpin; an unpin that saw th
   }
 }
 
-TEST_CASE("DisableWinsFlag: a concurrent disable wins; an enable that saw it re-enables") {
+TEST_CASE("DisableWinsFlag: a concurrent disable wins, an enable that saw it re-enables") {
   rxsync::DisableWinsFlag<> a;
   CHECK_FALSE(a.value());
   a.enable("a");
@@ -62,7 +62,7 @@ TEST_CASE("DisableWinsFlag: a concurrent disable wins; an enable that saw it re-
   CHECK(merged(a, b).value());
 }
 
-TEST_CASE("OrSet: an add concurrent with a remove wins; a remove of what it saw wins") {
+TEST_CASE("OrSet: an add concurrent with a remove wins, a remove of what it saw wins") {
   rxsync::OrSet<std::string> phone;
   phone.add("phone", "alice");
   phone.add("phone", "bob");
@@ -144,7 +144,7 @@ TEST_CASE("MvRegister keeps concurrent writes as siblings and collapses them on 
 }
 
 TEST_CASE(
-    "LwwRegister: the later stamp wins; ties go to the actor, then the value, in both orders") {
+    "LwwRegister: the later stamp wins, ties go to the actor, then the value, in both orders") {
   using Reg = rxsync::LwwRegister<std::string>;
   SECTION("timestamp") {
     Reg a, b;
@@ -191,7 +191,7 @@ TEST_CASE("MaxRegister absorbs smaller values") {
   CHECK(r.value() == 7);
 }
 
-TEST_CASE("OrMap: a concurrent update keeps an erased key; erase hides without reset") {
+TEST_CASE("OrMap: a concurrent update keeps an erased key, erase hides without reset") {
   rxsync::OrMap<std::string, rxsync::GCounter<>> a;
   a.update("a", "likes", [](auto& c) { c.increment("a", 2); });
   auto b = a;

@@ -199,7 +199,7 @@ TEST_CASE("BackoffOptions are validated with the option name and value") {
   }
 }
 
-TEST_CASE("DefaultRandom is seedable and uniform in [0, 1)") {
+TEST_CASE("DefaultRandom is seedable and uniform in the unit interval") {
   rxsync::DefaultRandom a(42), b(42), c(43);
   double sum = 0;
   bool differs = false;

@@ -128,7 +128,7 @@ TEST_CASE("PerfMonitor::track times a function on the scheduler's clock") {
   REQUIRE_THROWS_AS(no_clock.track("w", [] {}), std::logic_error);
 }
 
-TEST_CASE("PerfMonitor::optimal_batch_size stays in [10, 100]") {
+TEST_CASE("PerfMonitor::optimal_batch_size stays within 10 to 100") {
   PerfMonitor m;
   CHECK(m.optimal_batch_size() == 50);
   for (int i = 0; i < 50; ++i) m.record("sync", 200ms);

@@ -149,7 +149,7 @@ TEST_CASE("retry gives up when the next attempt would start after the deadline")
   CHECK(out.report->elapsed == Duration(8s));
 }
 
-TEST_CASE("retry can be cancelled; then on_done is never called") {
+TEST_CASE("retry can be cancelled, then on_done is never called") {
   VirtualTimeScheduler s;
   Server server{&s, {{500, {}}}, {}, {}, false};
   Outcome out;

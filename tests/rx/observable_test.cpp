@@ -206,7 +206,7 @@ TEST_CASE("create: a stored subscriber emits later and stops after unsubscribe")
   CHECK(log == Events{"10"});
 }
 
-TEST_CASE("defer calls the factory per subscription; a throwing factory errors") {
+TEST_CASE("defer calls the factory per subscription, a throwing factory errors") {
   int calls = 0;
   auto src = defer([&] {
     ++calls;

@@ -170,7 +170,7 @@ TEST_CASE("distinct_until_changed with default equality") {
   CHECK(log == Events{"1", "2", "1", "3", "C"});
 }
 
-TEST_CASE("distinct_until_changed: custom equality; the key moves only on emission") {
+TEST_CASE("distinct_until_changed: custom equality, the key moves only on emission") {
   // "Close enough" equality: within 1 of the last *emitted* value. 1,2,3 - with a moving key
   // 3 would be compared with 2 and dropped; RxJS compares with 1 (last emitted) and emits it.
   Events log;

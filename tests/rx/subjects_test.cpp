@@ -52,7 +52,7 @@ TEST_CASE("PublishSubject: late subscribers after the end get only the terminal 
   CHECK(log == Events{"E:boom"});
 }
 
-TEST_CASE("PublishSubject: copies share one subject; a subject can observe a source") {
+TEST_CASE("PublishSubject: copies share one subject, a subject can observe a source") {
   PublishSubject<int> s;
   PublishSubject<int> alias = s;
   Events log;

@@ -59,7 +59,7 @@ struct FixedDelays {
 
 }  // namespace
 
-TEST_CASE("interval ticks without drift; take completes it and cancels the timer") {
+TEST_CASE("interval ticks without drift, take completes it and cancels the timer") {
   VirtualTimeScheduler vts;
   Events log;
   record(interval(10ms, vts) | ops::take(3), log, &vts);
@@ -88,7 +88,7 @@ TEST_CASE("interval and timer stop when unsubscribed") {
   CHECK(vts.pending() == 0);
 }
 
-TEST_CASE("debounce emits after a quiet period; same-time value restarts it") {
+TEST_CASE("debounce emits after a quiet period, same-time value restarts it") {
   VirtualTimeScheduler vts;
   Hot hot{vts, {}};
   hot.next(0, 1).next(10, 2).next(30, 3).next(80, 4).complete(90);
@@ -110,7 +110,7 @@ TEST_CASE("debounce drops the pending value on error") {
   CHECK(vts.pending() == 0);
 }
 
-TEST_CASE("debounce: unsubscribe cancels the timer; re-entrant emission") {
+TEST_CASE("debounce: unsubscribe cancels the timer, re-entrant emission") {
   VirtualTimeScheduler vts;
   PublishSubject<int> s;
   Events log;
@@ -131,7 +131,7 @@ TEST_CASE("debounce: unsubscribe cancels the timer; re-entrant emission") {
   REQUIRE_THROWS_AS(ops::debounce(-1ms, vts), std::invalid_argument);
 }
 
-TEST_CASE("throttle leading (default): the window covers [t, t + d]") {
+TEST_CASE("throttle leading (default): the window covers t to t + d inclusive") {
   VirtualTimeScheduler vts;
   Hot hot{vts, {}};
   hot.next(0, 1).next(5, 2).next(20, 3).next(25, 4).next(45, 5).complete(60);
@@ -152,7 +152,7 @@ TEST_CASE("throttle trailing only") {
   CHECK(log == Events{"20:3", "40:4", "50:C"});
 }
 
-TEST_CASE("throttle leading and trailing; completion waits for the trailing value") {
+TEST_CASE("throttle leading and trailing, completion waits for the trailing value") {
   VirtualTimeScheduler vts;
   Hot hot{vts, {}};
   hot.next(0, 1).next(5, 2).next(20, 3).next(25, 4).complete(30);
@@ -192,7 +192,7 @@ TEST_CASE("buffer_time emits every period, empty batches included, and the rest 
   REQUIRE_THROWS_WITH(ops::buffer_time(0ms, vts), rxsync_test::contains("period must be > 0"));
 }
 
-TEST_CASE("buffer_time: error drops the batch; unsubscribe cancels the timer") {
+TEST_CASE("buffer_time: error drops the batch, unsubscribe cancels the timer") {
   VirtualTimeScheduler vts;
   Hot hot{vts, {}};
   hot.next(10, 1).fail(20);
@@ -207,7 +207,7 @@ TEST_CASE("buffer_time: error drops the batch; unsubscribe cancels the timer") {
   CHECK(vts.pending() == 0);
 }
 
-TEST_CASE("delay shifts values; completion follows the last one; errors are immediate") {
+TEST_CASE("delay shifts values, completion follows the last one, errors are immediate") {
   VirtualTimeScheduler vts;
   Hot hot{vts, {}};
   hot.next(0, 1).next(5, 2).complete(6);
@@ -255,7 +255,7 @@ TEST_CASE("timeout errors when no value arrives in time") {
   CHECK(vts.pending() == 0);
 }
 
-TEST_CASE("timeout: completion in time cancels it; bad duration throws") {
+TEST_CASE("timeout: completion in time cancels it, bad duration throws") {
   VirtualTimeScheduler vts;
   Events log;
   record(just(1) | ops::timeout(20ms, vts), log, &vts);
@@ -308,7 +308,7 @@ TEST_CASE("retry_with_backoff waits the policy's delays, then gives up") {
   CHECK(vts.pending() == 0);
 }
 
-TEST_CASE("retry_with_backoff: a value resets the policy; unsubscribe cancels the wait") {
+TEST_CASE("retry_with_backoff: a value resets the policy, unsubscribe cancels the wait") {
   VirtualTimeScheduler vts;
   int n = 0;
   auto src = defer([&] {

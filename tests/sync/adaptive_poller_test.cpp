@@ -191,7 +191,7 @@ TEST_CASE("stop, poll_now and restart", "[adaptive_poller]") {
   CHECK(polls == 12);
 }
 
-TEST_CASE("a poll that stops the poller ends the loop; one that throws keeps it",
+TEST_CASE("a poll that stops the poller ends the loop, one that throws keeps it",
           "[adaptive_poller]") {
   rxsync::VirtualTimeScheduler sched;
   SECTION("stop from inside the poll") {

@@ -272,7 +272,7 @@ TEST_CASE("a transport that throws fails the whole batch", "[batch]") {
   CHECK(orch.pending() == 0);
 }
 
-TEST_CASE("flush sends now; stop flushes and refuses new requests", "[batch]") {
+TEST_CASE("flush sends now, stop flushes and refuses new requests", "[batch]") {
   rxsync::VirtualTimeScheduler sched;
   Transport transport;
   transport.auto_reply = [](const auto& items) {

@@ -166,7 +166,7 @@ TEST_CASE("an update that throws while rebased is rolled back too", "[optimistic
   CHECK(backend.calls[1].value == 2);
 }
 
-TEST_CASE("independent keys persist concurrently; when_idle waits for all", "[optimistic]") {
+TEST_CASE("independent keys persist concurrently, when_idle waits for all", "[optimistic]") {
   Updates u;
   Backend backend;
   std::vector<std::string> idle;

@@ -162,7 +162,7 @@ TEST_CASE("a failed storage write changes nothing", "[outbox]") {
   CHECK(box.put("k", "v3") > v);
 }
 
-TEST_CASE("typed keys and values go through the codec; bad options are rejected", "[outbox]") {
+TEST_CASE("typed keys and values go through the codec, bad options are rejected", "[outbox]") {
   rxsync::MemoryStorage storage;
   {
     rxsync::Outbox<std::uint64_t, double, rxsync::MemoryStorage> box(storage);

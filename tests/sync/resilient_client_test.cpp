@@ -93,7 +93,7 @@ TEST_CASE("default classification: network, timeout, 5xx and 429 are retryable",
   REQUIRE_THROWS_AS(v.error(), std::logic_error);
 }
 
-TEST_CASE("a call succeeds on the scheduler; the result type is deduced", "[resilient_client]") {
+TEST_CASE("a call succeeds on the scheduler, the result type is deduced", "[resilient_client]") {
   rxsync::VirtualTimeScheduler sched;
   std::vector<std::string> got;
   Client client(sched);
@@ -207,7 +207,7 @@ TEST_CASE("a call times out after 10 s, is retried, and its late reply is ignore
   CHECK(sched.pending() == 0);  // the timeout timer was cancelled
 }
 
-TEST_CASE("calls made offline wait, then run in FIFO order; a full queue is reported",
+TEST_CASE("calls made offline wait, then run in FIFO order, a full queue is reported",
           "[resilient_client]") {
   rxsync::VirtualTimeScheduler sched;
   rxsync::ResilientClientOptions o;

@@ -410,7 +410,7 @@ TEST_CASE("RxJS delay: an error drops the values still delayed") {
   require_ok(ts);
 }
 
-TEST_CASE("RxJS delay: should not complete when source does not complete; early unsubscription") {
+TEST_CASE("RxJS delay: should not complete when source does not complete, early unsubscription") {
   TestScheduler ts;
   auto e1 = ts.hot("---a---b---------");
   ts.expect_observable(e1 | ops::delay(3ms, ts), "--------!").to_be("------a--");

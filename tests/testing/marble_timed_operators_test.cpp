@@ -83,7 +83,7 @@ TEST_CASE("RxJS throttleTime: should immediately emit the first value in each ti
   require_ok(ts);
 }
 
-TEST_CASE("RxJS throttleTime: a busy producer; the window covers [t, t + d]") {
+TEST_CASE("RxJS throttleTime: a busy producer, the window covers t to t + d inclusive") {
   TestScheduler ts;
   // The 'f' at frame 5 falls on the end of the window opened by 'a' at 0: it was queued before
   // the window's timer, so it is still inside the window and dropped.
@@ -123,7 +123,7 @@ TEST_CASE("RxJS throttleTime: trailing only") {
   require_ok(ts);
 }
 
-TEST_CASE("marbles: delay shifts values; completion waits only for the last value (RxJS 7)") {
+TEST_CASE("marbles: delay shifts values, completion waits only for the last value (RxJS 7)") {
   TestScheduler ts;
   auto e1 = ts.hot("--a--b--|");
   ts.expect_observable(e1 | ops::delay(3ms, ts)).to_be("-----a--(b|)");
