@@ -42,6 +42,22 @@ struct AsyncServer {
   }
 };
 
+// Runs `producers` threads; producer p enqueues ids p * per_producer + i (i < per_producer)
+// under the key key_of(id, i), then joins them all.
+template <class Orchestrator, class KeyOf>
+void run_producers(Orchestrator& orch, int producers, int per_producer, KeyOf key_of) {
+  std::vector<std::thread> threads;
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back([&orch, &key_of, p, per_producer] {
+      for (int i = 0; i < per_producer; ++i) {
+        const int id = p * per_producer + i;
+        orch.enqueue(key_of(id, i), {id});
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+}
+
 }  // namespace
 
 TEST_CASE("4 producers x 5000 enqueues are all delivered, in order per key", "[batch][threaded]") {
@@ -55,15 +71,8 @@ TEST_CASE("4 producers x 5000 enqueues are all delivered, in order per key", "[b
                             rxsync::AppendMerge>
       orch(loop, server, options);
 
-  std::vector<std::thread> threads;
-  for (int p = 0; p < producers; ++p) {
-    threads.emplace_back([&orch, p] {
-      for (int i = 0; i < per_producer; ++i) {
-        orch.enqueue("key" + std::to_string(i % 64), {p * per_producer + i});
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  run_producers(orch, producers, per_producer,
+                [](int, int i) { return "key" + std::to_string(i % 64); });
 
   {
     std::unique_lock lock(server.mutex);
@@ -88,6 +97,8 @@ TEST_CASE("4 producers x 5000 enqueues are all delivered, in order per key", "[b
   CHECK(stats.dead_letters == 0);
 }
 
+namespace {
+
 // Replies from inside send(), on the orchestrator's thread: no later reply can trigger a pump.
 struct InlineServer {
   std::mutex mutex;
@@ -105,6 +116,8 @@ struct InlineServer {
   }
 };
 
+}  // namespace
+
 // With a window of an hour and replies inline, only a batch filling up triggers a send, so
 // every item arriving proves that each full batch made on a producer thread was sent at once.
 // (The race this also guards - a request absorbed by a pump that is just finishing - needs an
@@ -121,16 +134,8 @@ TEST_CASE("full batches from many threads go at once, whatever the window", "[ba
                             rxsync::AppendMerge>
       orch(loop, server, options);
 
-  std::vector<std::thread> threads;
-  for (int p = 0; p < producers; ++p) {
-    threads.emplace_back([&orch, p] {
-      for (int i = 0; i < per_producer; ++i) {
-        const int id = p * per_producer + i;
-        orch.enqueue("key" + std::to_string(id), {id});
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  run_producers(orch, producers, per_producer,
+                [](int id, int) { return "key" + std::to_string(id); });
 
   std::unique_lock lock(server.mutex);
   REQUIRE(
