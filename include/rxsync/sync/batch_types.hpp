@@ -101,7 +101,7 @@ struct BatchOptions {
 inline void validate_batch_options(const BatchOptions& o) {
   if (o.window < Duration::zero()) {
     throw std::invalid_argument("BatchOptions.window must be >= 0, got " +
-                                std::to_string(o.window.count()) + "ns");
+                                detail::duration_text(o.window));
   }
   if (o.max_batch == 0) throw std::invalid_argument("BatchOptions.max_batch must be >= 1, got 0");
   if (o.max_attempts == 0)
@@ -112,7 +112,7 @@ inline void validate_batch_options(const BatchOptions& o) {
   }
   if (o.max_wait < Duration::zero()) {
     throw std::invalid_argument("BatchOptions.max_wait must be >= 0 (0 = no bound), got " +
-                                std::to_string(o.max_wait.count()) + "ns");
+                                detail::duration_text(o.max_wait));
   }
   if (o.max_in_flight == 0) {
     throw std::invalid_argument("BatchOptions.max_in_flight must be >= 1, got 0");
