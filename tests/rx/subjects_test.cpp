@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include <rxsync/rx/operators/combining.hpp>
 #include <rxsync/rx/operators/time_shift.hpp>
 #include <rxsync/rx/operators/transform.hpp>
 #include <rxsync/rx/sources.hpp>
@@ -93,6 +94,37 @@ TEST_CASE("re-entrant on_next from inside a subscriber is delivered depth-first"
   s.on_next(1);
   CHECK(a == Events{"1", "2"});
   CHECK(b == Events{"2", "1"});  // the nested value reaches b before the outer one does
+}
+
+TEST_CASE("an observer completing the subject from on_next stops that emission for the rest") {
+  // delay outlives its source's completion (queued values still go out), so it would pass on
+  // a value that arrived after on_completed.
+  VirtualTimeScheduler sched;
+  PublishSubject<int> s;
+  s.subscribe([&](int v) {
+    if (v == 1) s.on_completed();
+  });
+  Events later;
+  record(s | ops::delay(10ms, sched), later);
+  s.on_next(0);
+  s.on_next(1);
+  sched.run();
+  CHECK(later == Events{"0", "C"});
+}
+
+TEST_CASE("ReplaySubject: ending the subject during a replay stops the replay") {
+  // merge stays open while `other` is, so it would pass on the replayed 2 after r completed.
+  ReplaySubject<int> r;
+  PublishSubject<int> other;
+  r.on_next(1);
+  r.on_next(2);
+  Events seen;
+  record(r | ops::tap([&](int v) {
+           if (v == 1) r.on_completed();
+         }) | ops::merge(other),
+         seen);
+  other.on_completed();
+  CHECK(seen == Events{"1", "C"});
 }
 
 TEST_CASE("an observer unsubscribing itself during an emission") {

@@ -77,7 +77,9 @@ class SubjectCore : public std::enable_shared_from_this<SubjectCore<T, Policy>> 
     if (stopped_) return;
     Emitting guard{this};
     const std::size_t n = nodes_.size();
-    for (std::size_t i = 0; i < n; ++i) {
+    // An observer may end the subject from inside on_next; the rest have then had their
+    // terminal event, and nothing may follow it (RxJS drops the value the same way).
+    for (std::size_t i = 0; i < n && !stopped_; ++i) {
       Node* node = nodes_[i].get();
       if (!node->is_disposed()) node->on_next(v);
     }
