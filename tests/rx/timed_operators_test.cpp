@@ -291,6 +291,36 @@ TEST_CASE("observe_on delivers every event from the scheduler, in order") {
   CHECK(log2.empty());
 }
 
+TEST_CASE("observe_on releases the upstream when it queues a terminal event") {
+  // The error is delivered later, from the scheduler; the upstream (and its user functions)
+  // must stop at once, as RxJS observeOn unsubscribes its source on error.
+  VirtualTimeScheduler vts;
+  PublishSubject<int> s;
+  int calls = 0;
+  Events log;
+  record(s | ops::map([&](int v) {
+           ++calls;
+           if (v == 1) throw std::runtime_error("boom");
+           return v;
+         }) | ops::observe_on(vts),
+         log);
+  s.on_next(1);
+  s.on_next(2);
+  CHECK(calls == 1);
+  CHECK(s.observer_count() == 0);
+  vts.run();
+  CHECK(log == Events{"E:boom"});
+
+  PublishSubject<int> s2;
+  Events log2;
+  record(s2 | ops::observe_on(vts), log2);
+  s2.on_next(1);
+  s2.on_completed();
+  CHECK(s2.observer_count() == 0);
+  vts.run();
+  CHECK(log2 == Events{"1", "C"});
+}
+
 TEST_CASE("retry_with_backoff waits the policy's delays, then gives up") {
   VirtualTimeScheduler vts;
   std::vector<long> attempts;

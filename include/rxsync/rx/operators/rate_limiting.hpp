@@ -161,8 +161,20 @@ class StateSink {
   void on_next(const T& v) { st_->on_next(v); }
   void on_error(std::exception_ptr e) { st_->on_error(std::move(e)); }
   void on_completed() { st_->on_completed(); }
-  bool is_disposed() const noexcept { return st_->down.is_disposed(); }
-  void add(Subscription s) { st_->down.add(std::move(s)); }
+  bool is_disposed() const noexcept {
+    if constexpr (requires { st_->upstream_disposed(); }) {
+      return st_->upstream_disposed();
+    } else {
+      return st_->down.is_disposed();
+    }
+  }
+  void add(Subscription s) {
+    if constexpr (requires { st_->add_upstream(std::move(s)); }) {
+      st_->add_upstream(std::move(s));
+    } else {
+      st_->down.add(std::move(s));
+    }
+  }
 
  private:
   std::shared_ptr<State> st_;

@@ -146,7 +146,17 @@ template <class O, class T, class S>
 struct ObserveOnState : TimedStateBase<O, S>,
                         std::enable_shared_from_this<ObserveOnState<O, T, S>> {
   using Event = std::variant<T, std::exception_ptr, CompletedEvent>;
-  using TimedStateBase<O, S>::TimedStateBase;
+  ObserveOnState(O d, S* s, Duration dur) : TimedStateBase<O, S>(std::move(d), s, dur) {
+    this->down.add(Subscription(upstream));
+  }
+  // The upstream has its own list: a terminal event is delivered later, from the scheduler,
+  // but the upstream is released as soon as it is queued (RxJS observeOn does the same).
+  std::shared_ptr<DisposableList> upstream = std::make_shared<DisposableList>();
+  bool upstream_disposed() const noexcept {
+    return upstream->is_stopped() || this->down.is_disposed();
+  }
+  void add_upstream(Subscription s) { upstream->add(std::move(s)); }
+
   std::mutex queue_mutex;
   std::vector<Event> queue;
   std::vector<Event> draining;
@@ -154,14 +164,18 @@ struct ObserveOnState : TimedStateBase<O, S>,
 
   template <class E>
   void push(E&& e) {
-    std::lock_guard lock(queue_mutex);
-    if (this->done) return;
-    if constexpr (!std::is_same_v<std::decay_t<E>, T>) this->done = true;
-    queue.emplace_back(std::forward<E>(e));
-    if (!std::exchange(scheduled, true)) {
-      auto self = this->shared_from_this();
-      this->timer->set(this->sched->schedule([self] { self->drain(); }));
+    constexpr bool terminal = !std::is_same_v<std::decay_t<E>, T>;
+    {
+      std::lock_guard lock(queue_mutex);
+      if (this->done) return;
+      if constexpr (terminal) this->done = true;
+      queue.emplace_back(std::forward<E>(e));
+      if (!std::exchange(scheduled, true)) {
+        auto self = this->shared_from_this();
+        this->timer->set(this->sched->schedule([self] { self->drain(); }));
+      }
     }
+    if constexpr (terminal) upstream->unsubscribe();
   }
   void on_next(const T& v) { push(v); }
   void on_error(std::exception_ptr e) { push(std::move(e)); }
