@@ -367,3 +367,28 @@ TEST_CASE("retry_with_backoff: a value resets the policy, unsubscribe cancels th
   vts.advance_by(100ms);
   CHECK(subs == 1);
 }
+
+TEST_CASE("retry_with_backoff: a policy that throws ends the chain with its exception") {
+  struct ThrowingDelay {
+    std::optional<Duration> next_delay() { throw std::runtime_error("no delay"); }
+    void reset() {}
+  };
+  struct ThrowingReset {
+    std::optional<Duration> next_delay() { return std::nullopt; }
+    void reset() { throw std::runtime_error("no reset"); }
+  };
+  VirtualTimeScheduler vts;
+  PublishSubject<int> s;
+  Events log;
+  record(s | ops::retry_with_backoff(ThrowingDelay{}, vts), log);
+  CHECK_NOTHROW(s.on_error(rx_test::boom()));  // not thrown into the producer
+  CHECK(log == Events{"E:no delay"});
+
+  PublishSubject<int> s2;
+  Events log2;
+  record(s2 | ops::retry_with_backoff(ThrowingReset{}, vts), log2);
+  CHECK_NOTHROW(s2.on_next(1));
+  s2.on_next(2);
+  CHECK(log2 == Events{"E:no reset"});
+  CHECK(s2.observer_count() == 0);
+}

@@ -24,8 +24,11 @@ namespace rxsync {
 
 namespace detail {
 
-// One subscriber's retry loop. After a failed attempt, Policy::on_error(state) returns true if
-// it arranged another attempt (now via retry_now(), or later via the scheduler).
+// What a retry policy decides after a failed attempt.
+enum class RetryDecision { give_up, now, scheduled };
+
+// One subscriber's retry loop. After a failed attempt, Policy::on_error(state) decides: give
+// up, retry now (the state does it, outside the policy), or it scheduled the next attempt.
 template <class Src, class O, class Policy>
 struct RetryState : std::enable_shared_from_this<RetryState<Src, O, Policy>> {
   RetryState(Src s, O d, Policy p) : src(std::move(s)), down(std::move(d)), policy(std::move(p)) {
@@ -43,7 +46,7 @@ struct RetryState : std::enable_shared_from_this<RetryState<Src, O, Policy>> {
       subscribing = false;
     } while (again);
   }
-  // Called by the policy to retry now (from inside an attempt, this loops rather than recurses).
+  // A retry now (from inside an attempt, this loops rather than recurses).
   void retry_now() {
     if (subscribing) {
       again = true;
@@ -59,13 +62,31 @@ struct RetryState : std::enable_shared_from_this<RetryState<Src, O, Policy>> {
     template <class V>
     void on_next(const V& v) {
       if (own_->is_stopped()) return;
-      st_->policy.on_value();
+      try {
+        st_->policy.on_value();
+      } catch (...) {  // a user BackoffPolicy's reset(): user code, so it becomes on_error
+        if (own_->stop()) {
+          own_->unsubscribe();
+          st_->down.on_error(std::current_exception());
+        }
+        return;
+      }
       st_->down.on_next(v);
     }
     void on_error(std::exception_ptr e) {
       if (!own_->stop()) return;
       own_->unsubscribe();
-      if (!st_->policy.on_error(*st_)) st_->down.on_error(std::move(e));
+      RetryDecision next = RetryDecision::give_up;
+      try {
+        next = st_->policy.on_error(*st_);
+      } catch (...) {  // next_delay() or the scheduler threw: report that, not the source error
+        e = std::current_exception();
+      }
+      if (next == RetryDecision::now) {
+        st_->retry_now();
+      } else if (next == RetryDecision::give_up) {
+        st_->down.on_error(std::move(e));
+      }
     }
     void on_completed() {
       if (own_->stop()) st_->down.on_completed();
@@ -90,11 +111,10 @@ struct CountedRetry {
   std::size_t remaining;
   void on_value() noexcept {}
   template <class State>
-  bool on_error(State& st) {
-    if (remaining == 0) return false;
+  RetryDecision on_error(State&) noexcept {
+    if (remaining == 0) return RetryDecision::give_up;
     --remaining;
-    st.retry_now();
-    return true;
+    return RetryDecision::now;
   }
 };
 
@@ -104,12 +124,12 @@ struct BackoffRetry {
   S* sched;
   void on_value() { backoff.reset(); }
   template <class State>
-  bool on_error(State& st) {
+  RetryDecision on_error(State& st) {
     std::optional<Duration> d = backoff.next_delay();
-    if (!d) return false;
+    if (!d) return RetryDecision::give_up;
     auto self = st.shared_from_this();
     st.attempt->set(sched->schedule_after(*d, [self] { self->subscribe_attempt(); }));
-    return true;
+    return RetryDecision::scheduled;
   }
 };
 
