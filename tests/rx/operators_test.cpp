@@ -39,6 +39,18 @@ TEST_CASE("map, filter, tap, scan") {
   CHECK(tapped == std::vector<int>{10, 30, 40});
 }
 
+TEST_CASE("scan delivers each total even when the downstream feeds the source again") {
+  // The nested value updates the running total while the outer total 1 is still on its way.
+  PublishSubject<int> s;
+  Events log;
+  record(s | ops::scan(0, [](int a, int v) { return a + v; }) | ops::tap([&](int total) {
+           if (total == 1) s.on_next(10);
+         }),
+         log);
+  s.on_next(1);
+  CHECK(log == Events{"11", "1"});
+}
+
 TEST_CASE("map may change the type") {
   Events log;
   record(just(1, 2) | ops::map([](int v) { return std::string(static_cast<std::size_t>(v), 'x'); }),

@@ -90,7 +90,10 @@ class ScanSink : public ForwardingSink<Down> {
       this->down_.on_error(std::current_exception());
       return;
     }
-    this->down_.on_next(acc_);
+    // A copy: if the downstream feeds the source again, the nested value updates acc_ while
+    // this one is still being delivered.
+    const Acc out = acc_;
+    this->down_.on_next(out);
   }
 
  private:
