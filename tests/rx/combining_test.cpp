@@ -237,6 +237,26 @@ TEST_CASE("finalize runs after the downstream terminal callback") {
   CHECK(log == Events{"v", "C", "finally"});
 }
 
+TEST_CASE("take and take_while deliver completion before the upstream's finalize runs") {
+  PublishSubject<int> s;
+  Events log;
+  (s | ops::finalize([&] { log.push_back("finally"); }) | ops::take(1))
+      .subscribe([&](int v) { log.push_back(std::to_string(v)); }, [](std::exception_ptr) {},
+                 [&] { log.push_back("C"); });
+  s.on_next(1);
+  CHECK(log == Events{"1", "C", "finally"});
+  CHECK(s.observer_count() == 0);
+
+  log.clear();
+  (s | ops::finalize([&] { log.push_back("finally"); }) |
+   ops::take_while([](int v) { return v < 1; }))
+      .subscribe([&](int v) { log.push_back(std::to_string(v)); }, [](std::exception_ptr) {},
+                 [&] { log.push_back("C"); });
+  s.on_next(1);
+  CHECK(log == Events{"C", "finally"});
+  CHECK(s.observer_count() == 0);
+}
+
 TEST_CASE("unsubscribing a combined subscription releases every source") {
   PublishSubject<int> a, b, c;
   Events log;

@@ -282,6 +282,19 @@ class CuttableSink {
     own_->unsubscribe();
     return first;
   }
+  // Ends the chain with `deliver` (the downstream's terminal event) between stopping the
+  // upstream and releasing it, so upstream teardown such as finalize runs after the terminal
+  // callback, as in RxJS. Returns false, delivering nothing, if it was already cut.
+  template <class F>
+  bool cut_with(F&& deliver) {
+    if (!own_->stop()) return false;
+    struct Release {
+      DisposableList* list;
+      ~Release() { list->unsubscribe(); }
+    } release{own_.get()};
+    std::forward<F>(deliver)();
+    return true;
+  }
 
  protected:
   Down down_;

@@ -25,15 +25,13 @@ class CutSinkBase : public CuttableSink<Down> {
  public:
   using CuttableSink<Down>::CuttableSink;
   void on_error(std::exception_ptr e) {
-    if (this->cut()) this->down_.on_error(std::move(e));
+    this->cut_with([&] { this->down_.on_error(std::move(e)); });
   }
-  void on_completed() {
-    if (this->cut()) this->down_.on_completed();
-  }
+  void on_completed() { finish(); }
 
  protected:
   void finish() {
-    if (this->cut()) this->down_.on_completed();
+    this->cut_with([&] { this->down_.on_completed(); });
   }
 };
 
