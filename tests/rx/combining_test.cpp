@@ -141,6 +141,23 @@ TEST_CASE("switch_map: completion, synchronous inners, errors") {
   CHECK(log == Events{"E:boom"});
 }
 
+TEST_CASE("switch_map ends the previous inner before calling the projection") {
+  // RxJS order: the old inner's teardown runs first, and a value the projection pushes into the
+  // old inner is not emitted.
+  PublishSubject<int> outer, inner1;
+  Events log;
+  record(outer | ops::switch_map([&](int v) {
+           log.push_back("project " + std::to_string(v));
+           if (v == 2) inner1.on_next(99);
+           return (v == 1 ? inner1.as_observable() : never<int>()) |
+                  ops::finalize([&, v] { log.push_back("fin " + std::to_string(v)); });
+         }),
+         log);
+  outer.on_next(1);
+  outer.on_next(2);
+  CHECK(log == Events{"project 1", "fin 1", "project 2"});
+}
+
 TEST_CASE("switch_map: unsubscribing cancels the inner subscription") {
   PublishSubject<int> outer, inner;
   Events log;

@@ -65,6 +65,9 @@ class SwitchOuterSink {
   void on_next(const V& v) {
     auto& st = *state_;
     using Inner = std::decay_t<std::invoke_result_t<decltype(st.f)&, const V&>>;
+    // The previous inner ends before f runs (RxJS order): its teardown comes first, and what
+    // f does cannot reach the downstream through it.
+    st.current->set(Subscription());
     std::optional<Inner> inner;
     try {
       inner.emplace(st.f(v));
@@ -74,7 +77,7 @@ class SwitchOuterSink {
     }
     auto own = std::make_shared<DisposableList>();
     st.inner = own;
-    st.current->set(Subscription(own));  // cancels the previous inner
+    st.current->set(Subscription(own));
     inner->subscribe_observer(SwitchInnerSink<State>(state_, std::move(own)));
   }
   void on_error(std::exception_ptr e) { state_->down.on_error(std::move(e)); }
