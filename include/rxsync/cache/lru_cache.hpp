@@ -325,7 +325,7 @@ class LruCache {
         return nullptr;
       }
       if (ttl_.after_access > Duration::zero()) {
-        m.expires_at = std::min(m.write_deadline, saturating_add(now, ttl_.after_access));
+        m.expires_at = std::min(m.write_deadline, detail::add_saturated(now, ttl_.after_access));
       }
     }
     ++stats_.hits;
@@ -417,15 +417,12 @@ class LruCache {
     if (clock_ == nullptr) return;
     const TimePoint now = now_(clock_);
     TimePoint write = TimePoint::max();
-    if (ttl_.after_write > Duration::zero()) write = saturating_add(now, ttl_.after_write);
+    if (ttl_.after_write > Duration::zero()) write = detail::add_saturated(now, ttl_.after_write);
     if (deadline) write = std::min(write, *deadline);
     meta_[i].write_deadline = write;
     meta_[i].expires_at = ttl_.after_access > Duration::zero()
-                              ? std::min(write, saturating_add(now, ttl_.after_access))
+                              ? std::min(write, detail::add_saturated(now, ttl_.after_access))
                               : write;
-  }
-  static TimePoint saturating_add(TimePoint t, Duration d) noexcept {
-    return t > TimePoint::max() - d ? TimePoint::max() : t + d;
   }
 
   // Removes the entry in slot `s`.

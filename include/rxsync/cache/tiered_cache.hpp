@@ -129,8 +129,9 @@ class TieredCache {
   // Stores in memory and, if the persist predicate agrees, in storage. `cost` is how long the
   // value took to compute (for predicates such as PersistHotOrExpensive).
   void put(const K& key, V value, Duration cost = Duration{0}) {
-    const TimePoint expires =
-        opt_.ttl > Duration::zero() ? clock_.now() + opt_.ttl : TimePoint::max();
+    const TimePoint expires = opt_.ttl > Duration::zero()
+                                  ? detail::add_saturated(clock_.now(), opt_.ttl)
+                                  : TimePoint::max();
     Entry& e = memory_.put(key, Entry{std::move(value), CacheEntryInfo{0, cost}, false, expires});
     maybe_persist(key, e);
     // A stale persisted copy must not outlive a newer value that stays in memory only.

@@ -21,6 +21,13 @@ constexpr TimePoint add_saturated(TimePoint t, Duration d) noexcept {
   if (d < Duration::zero() && since < Duration::min() - d) return TimePoint::min();
   return t + d;
 }
+// d * n for n >= 0, clamped to Duration::max(): the n-th tick of a long period is "never", not
+// a wrap into the past.
+constexpr Duration times_saturated(Duration d, Duration::rep n) noexcept {
+  if (n <= 0 || d <= Duration::zero()) return d * (n > 0 ? n : 0);
+  if (d.count() > Duration::max().count() / n) return Duration::max();
+  return d * n;
+}
 }  // namespace detail
 
 }  // namespace rxsync

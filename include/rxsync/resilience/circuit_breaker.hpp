@@ -255,7 +255,7 @@ class CircuitBreaker {
   void to_open(Transitions& t) {
     t.push_back(Transition{state_, CircuitState::open, ++shared_->next_seq});
     state_ = CircuitState::open;
-    open_until_ = sched_.now() + opt_.open_duration;
+    open_until_ = detail::add_saturated(sched_.now(), opt_.open_duration);
     open_timer_.unsubscribe();
     // Move to half-open on time even if nobody asks, so listeners see it; try_acquire() also
     // checks the clock in case the scheduler runs late.

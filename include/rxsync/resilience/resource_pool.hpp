@@ -280,7 +280,8 @@ class ResourcePool {
         // First come, first served: a newcomer may not overtake queued acquirers.
         std::lock_guard lock(s->mutex);
         if (!s->waiters.empty() && !s->closed) {
-          enqueue(s, std::move(cb), s->now(s->sched) + s->opt.acquire_timeout, false);
+          enqueue(s, std::move(cb), detail::add_saturated(s->now(s->sched), s->opt.acquire_timeout),
+                  false);
           return;
         }
       }
@@ -298,7 +299,8 @@ class ResourcePool {
       bool kick = false;
       {
         std::lock_guard lock(s->mutex);
-        enqueue(s, std::move(cb), s->now(s->sched) + s->opt.acquire_timeout, false);
+        enqueue(s, std::move(cb), detail::add_saturated(s->now(s->sched), s->opt.acquire_timeout),
+                false);
         // A lease may have come back between obtain() and enqueue(), finding nobody waiting.
         kick = !s->idle.empty() || s->total < s->opt.max_size;
       }
@@ -388,7 +390,7 @@ class ResourcePool {
     void arm_idle_timer(const std::shared_ptr<State>& self, std::size_t leaving = 0) {
       if (opt.idle_timeout == Duration::zero() || idle.empty() || total - leaving <= opt.min_size)
         return;
-      const TimePoint due = idle.front().since + opt.idle_timeout;
+      const TimePoint due = detail::add_saturated(idle.front().since, opt.idle_timeout);
       if (idle_timer_at && *idle_timer_at <= due) return;
       idle_timer.unsubscribe();
       idle_timer_at = due;
@@ -404,7 +406,7 @@ class ResourcePool {
         const TimePoint t = now(sched);
         std::size_t keep_total = total;
         while (!idle.empty() && keep_total > opt.min_size &&
-               idle.front().since + opt.idle_timeout <= t) {
+               detail::add_saturated(idle.front().since, opt.idle_timeout) <= t) {
           doomed.push_back(std::move(idle.front().value));
           idle.pop_front();
           --keep_total;

@@ -192,7 +192,8 @@ class RetryCall
           stop = RetryStop::throttled;
         } else {
           delay = c.retry_after ? std::max(*c.retry_after, Duration::zero()) : *next;
-          if (opts_.deadline && sched_.now() + delay > start_ + *opts_.deadline) {
+          if (opts_.deadline && detail::add_saturated(sched_.now(), delay) >
+                                    detail::add_saturated(start_, *opts_.deadline)) {
             stop = RetryStop::deadline;
           }
         }

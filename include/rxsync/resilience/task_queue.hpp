@@ -227,7 +227,7 @@ class TaskQueue {
         }
         if (accepted) {
           const TimePoint deadline = opt.queue_timeout > Duration::zero()
-                                         ? sched.now() + opt.queue_timeout
+                                         ? detail::add_saturated(sched.now(), opt.queue_timeout)
                                          : TimePoint::max();
           levels[static_cast<std::size_t>(p)].push_back(
               Item{std::move(task), std::move(on_done), original, deadline, next_seq++});

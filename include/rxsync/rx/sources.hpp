@@ -116,7 +116,8 @@ struct IntervalState : std::enable_shared_from_this<IntervalState<S, O>> {
   IntervalState(S* s, O o, Duration p) : sched(s), obs(std::move(o)), period(p) {}
   void schedule_tick() {
     auto self = this->shared_from_this();
-    timer->set(sched->schedule_at(start + period * static_cast<Duration::rep>(count + 1),
+    const auto n = static_cast<Duration::rep>(count + 1);
+    timer->set(sched->schedule_at(detail::add_saturated(start, detail::times_saturated(period, n)),
                                   [self] { self->tick(); }));
   }
   void tick() {

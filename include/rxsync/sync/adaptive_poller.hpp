@@ -180,7 +180,7 @@ class AdaptivePoller {
       if (poll_fn) throw std::logic_error("AdaptivePoller::start called while already started");
       poll_fn = std::make_shared<AsyncPollFn>(std::move(fn));
       last_poll = sched.now();
-      arm_locked(last_poll + interval_locked(last_poll));
+      arm_locked(detail::add_saturated(last_poll, interval_locked(last_poll)));
     }
 
     void stop() {
@@ -232,7 +232,7 @@ class AdaptivePoller {
     void changed_locked() {
       const TimePoint now = sched.now();
       if (poll_fn && timer.is_subscribed() && !poll_running) {
-        const TimePoint due = last_poll + interval_locked(now);
+        const TimePoint due = detail::add_saturated(last_poll, interval_locked(now));
         if (due < next_due) arm_locked(std::max(due, now));
       }
       request_publish_locked();
@@ -287,7 +287,7 @@ class AdaptivePoller {
           repoll = false;
           arm_locked(now);
         } else if (!timer.is_subscribed()) {
-          arm_locked(now + interval_locked(now));
+          arm_locked(detail::add_saturated(now, interval_locked(now)));
         }
         request_publish_locked();  // done() may come from any thread: emit on the scheduler
       }

@@ -221,7 +221,7 @@ class BatchOrchestrator {
     void arm_window_timer_locked() {
       const Pending* oldest = oldest_sendable_locked();
       if (oldest == nullptr) return;
-      const TimePoint due = oldest->since + options_.window;
+      const TimePoint due = detail::add_saturated(oldest->since, options_.window);
       if (due <= sched_.now()) {
         request_pump_now_locked();
         return;
@@ -284,7 +284,7 @@ class BatchOrchestrator {
       const Pending* oldest = oldest_sendable_locked();
       if (oldest == nullptr) return false;
       return sendable_locked() >= options_.max_batch || oldest->seq < flush_before_seq_ ||
-             oldest->since + options_.window <= sched_.now();
+             detail::add_saturated(oldest->since, options_.window) <= sched_.now();
     }
 
     // Moves up to max_batch sendable items into `batch`: oldest first, or by priority when a

@@ -67,7 +67,10 @@ struct BufferTimeState : std::enable_shared_from_this<BufferTimeState<O, T, S>> 
   void schedule_next() {
     auto self = this->shared_from_this();
     ++ticks;
-    timer->set(sched->schedule_at(start_time + period * ticks, [self] { self->tick(); }));
+    timer->set(sched->schedule_at(
+        detail::add_saturated(start_time,
+                              detail::times_saturated(period, static_cast<Duration::rep>(ticks))),
+        [self] { self->tick(); }));
   }
   void tick() {
     std::lock_guard lock(mutex);
