@@ -139,6 +139,7 @@ TEST_CASE("TaskQueue sheds low work when full, escalates normal, refuses when no
   // Now [A normal, C high(was normal)]: another normal finds nothing lower and is refused.
   CHECK_FALSE(q.submit(Priority::normal, log.quick("D"), log.on_done("D")));
   CHECK(log.end_of("D") == "queue_full");
+  CHECK(q.stats().escalated == 1);  // D was refused, so it does not count as escalated
   // A critical task sheds the newest normal-origin task (C).
   CHECK(q.submit(Priority::critical, log.quick("E"), log.on_done("E")));
   CHECK(log.end_of("C") == "shed");
@@ -215,6 +216,47 @@ TEST_CASE("TaskQueue::stop fails queued tasks and refuses new ones") {
   // The running task may finish after the queue is gone.
   (*log.held)();
   CHECK(log.end_of("blocker") == "ok");
+}
+
+TEST_CASE("TaskQueue: an on_done that throws neither stalls the queue nor silences others") {
+  VirtualTimeScheduler s;
+  Log log;
+  TaskQueue q(s, one_at_a_time(10));
+  q.submit_fn(
+      Priority::normal, [] {}, [](std::exception_ptr) { throw std::runtime_error("on_done A"); });
+  q.submit(Priority::normal, log.quick("B"), log.on_done("B"));
+  // The exception reaches whoever ran the callback (here the scheduler), not the task's TaskDone.
+  REQUIRE_THROWS_WITH(s.run(), "on_done A");
+  s.run();
+  CHECK(log.end_of("B") == "ok");
+  CHECK(q.stats().completed == 2);
+  CHECK(q.stats().failed == 0);
+
+  // stop(): every queued task is told, then the first exception is rethrown.
+  q.submit(Priority::normal, log.hold("blocker"), log.on_done("blocker"));
+  s.run();
+  q.submit(Priority::normal, log.quick("T"),
+           [](std::exception_ptr) { throw std::runtime_error("T"); });
+  q.submit(Priority::normal, log.quick("U"), log.on_done("U"));
+  q.submit(Priority::normal, log.quick("V"), log.on_done("V"));
+  REQUIRE_THROWS_WITH(q.stop(), "T");
+  CHECK(log.end_of("U") == "stopped");
+  CHECK(log.end_of("V") == "stopped");
+  CHECK(q.stats().queued == 0);
+  (*log.held)();
+}
+
+TEST_CASE("TaskQueue::submit rejects a priority outside the enum") {
+  VirtualTimeScheduler s;
+  TaskQueue q(s, one_at_a_time(10));
+  Log log;
+  REQUIRE_THROWS_AS(q.submit(static_cast<Priority>(7), log.quick("x"), log.on_done("x")),
+                    std::invalid_argument);
+  REQUIRE_THROWS_WITH(
+      q.submit(static_cast<Priority>(-1), log.quick("x"), log.on_done("x")),
+      rxsync_test::contains("priority must be critical, high, normal or low, got -1"));
+  CHECK(q.stats().submitted == 0);
+  CHECK(log.ended.empty());
 }
 
 TEST_CASE("TaskQueueOptions are validated") {

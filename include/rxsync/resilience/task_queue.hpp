@@ -98,7 +98,9 @@ class TaskDone {
 // then takes the place of the newest queued task of the lowest original priority below its own
 // (which is shed), or is refused with queue_full. A task waiting longer than queue_timeout fails
 // with timed_out. Every task's on_done is called exactly once (nullptr = success). Thread-safe;
-// callbacks run outside the queue's lock, on the thread that caused them.
+// callbacks run outside the queue's lock, on the thread that caused them. on_done should not
+// throw; if one does, the queue still tells every other task and moves on, and the exception
+// reaches whoever caused the call (submit, stop, TaskDone, or the scheduler's run).
 template <class Sched>
 class TaskQueue {
   static_assert(check_scheduler<Sched>());
@@ -123,11 +125,24 @@ class TaskQueue {
   TaskQueue(const TaskQueue&) = delete;
   TaskQueue& operator=(const TaskQueue&) = delete;
   // Fails what is still queued with `stopped`; running tasks may still call their TaskDone.
-  ~TaskQueue() { stop(); }
+  // Every on_done is called; an exception one throws here is discarded (a destructor cannot
+  // report it).
+  ~TaskQueue() {
+    try {
+      stop();
+    } catch (...) {
+    }
+  }
 
   // Queues an asynchronous task: it receives a TaskDone to call when finished. Returns false if
   // it was refused at once (on_done has then already been called with the error).
   bool submit(Priority priority, Task task, OnDone on_done) {
+    if (static_cast<unsigned>(priority) > static_cast<unsigned>(Priority::low)) {
+      throw std::invalid_argument(
+          "TaskQueue::submit: priority must be critical, high, normal or "
+          "low, got " +
+          std::to_string(static_cast<int>(priority)));
+    }
     return state_->submit(state_, priority, std::move(task), std::move(on_done));
   }
   // Queues a synchronous function: returning is success, throwing is failure.
@@ -209,11 +224,11 @@ class TaskQueue {
                                                std::to_string(opt.max_queue_size) + ")"));
             accepted = false;
           } else {
-            if (p == Priority::normal) {
-              p = Priority::high;
-              ++stats.escalated;
-            }
-            if (!make_room(original, failures)) {
+            const bool escalate = p == Priority::normal;
+            if (escalate) p = Priority::high;
+            if (make_room(original, failures)) {
+              if (escalate) ++stats.escalated;  // counted only for a task that got in
+            } else {
               ++stats.shed;
               failures.emplace_back(
                   std::move(on_done),
@@ -235,8 +250,8 @@ class TaskQueue {
           arm_timer(self);
         }
       }
-      fail_all(failures);
       if (accepted) dispatch(self);
+      fail_all(failures);
       return accepted;
     }
 
@@ -310,8 +325,15 @@ class TaskQueue {
       try {
         task(done);
       } catch (...) {
+        // Thrown after the task had reported (by its on_done, say): not the task's failure, and
+        // not to be swallowed by the already-used TaskDone.
+        if (finished(slot, generation)) throw;
         done(std::current_exception());
       }
+    }
+    bool finished(std::size_t slot, std::uint64_t generation) {
+      std::lock_guard lock(mutex);
+      return running_slots[slot].generation != generation;
     }
 
     static void finish_erased(const std::shared_ptr<void>& owner, std::size_t slot,
@@ -332,7 +354,12 @@ class TaskQueue {
         --running;
         ++(e ? stats.failed : stats.completed);
       }
-      if (cb) cb(std::move(e));
+      try {
+        if (cb) cb(std::move(e));
+      } catch (...) {
+        dispatch(self);  // the next task must not wait on a callback's failure
+        throw;
+      }
       dispatch(self);
     }
 
@@ -396,10 +423,18 @@ class TaskQueue {
       fail_all(failures);
     }
 
+    // Calls every callback even if one throws; the first exception is rethrown at the end.
     static void fail_all(std::vector<Failure>& failures) {
+      std::exception_ptr first;
       for (auto& [cb, e] : failures) {
-        if (cb) cb(e);
+        if (!cb) continue;
+        try {
+          cb(e);
+        } catch (...) {
+          if (!first) first = std::current_exception();
+        }
       }
+      if (first) std::rethrow_exception(first);
     }
   };
 
