@@ -150,6 +150,32 @@ TEST_CASE("ResourcePool reports factory failures to the acquirer without leaking
   CHECK_FALSE(pool.try_acquire().has_value());  // full: try_acquire never waits
 }
 
+TEST_CASE("ResourcePool: a validate that throws is reported and frees the resource's slot") {
+  struct ThrowingValidate : Factory {
+    std::shared_ptr<int> throws;
+    bool validate(Conn& c) {
+      if (*throws > 0) {
+        --*throws;
+        throw std::runtime_error("health check crashed");
+      }
+      return c.healthy;
+    }
+  };
+  VirtualTimeScheduler s;
+  auto log = std::make_shared<Log>();
+  auto throws = std::make_shared<int>(0);
+  ResourcePool<Conn, ThrowingValidate> pool(s, ThrowingValidate{{log}, throws}, opts(0, 1));
+  { auto first = pool.try_acquire(); }  // creates conn 0, returns it idle
+  *throws = 1;
+  REQUIRE_THROWS_WITH(pool.try_acquire(), rxsync_test::contains("health check crashed"));
+  CHECK(log->destroyed == std::vector<int>{0});
+  CHECK(pool.stats().total == 0);
+  CHECK(pool.stats().invalid == 1);
+  auto again = pool.try_acquire();  // max_size 1: only possible if the slot came back
+  REQUIRE(again);
+  CHECK((*again)->id == 1);
+}
+
 TEST_CASE("ResourcePool keeps min_size and destroys idle resources above it after idle_timeout") {
   VirtualTimeScheduler s;
   auto log = std::make_shared<Log>();

@@ -219,14 +219,26 @@ class ResourcePool {
       std::lock_guard lock(factory_mutex);
       return factory.validate(v);
     }
+    // The slot is given back even if the factory's destroy throws (the exception propagates).
     void destroy(T& v) {
+      struct Release {
+        State* s;
+        ~Release() {
+          std::lock_guard lock(s->mutex);
+          --s->total;
+          ++s->stats.destroyed;
+        }
+      } release{this};
+      std::lock_guard lock(factory_mutex);
+      factory.destroy(v);
+    }
+
+    void discard_invalid(T& v) {
       {
-        std::lock_guard lock(factory_mutex);
-        factory.destroy(v);
+        std::lock_guard lock(mutex);
+        ++stats.invalid;
       }
-      std::lock_guard lock(mutex);
-      --total;
-      ++stats.destroyed;
+      destroy(v);
     }
 
     // Gets a resource for one acquirer without waiting: an idle one that validates, or a new
@@ -247,12 +259,15 @@ class ResourcePool {
           }
         }
         if (v) {
-          if (s->valid(*v)) return v;
-          {
-            std::lock_guard lock(s->mutex);
-            ++s->stats.invalid;
+          bool ok = false;
+          try {
+            ok = s->valid(*v);
+          } catch (...) {  // reported to this acquirer like a factory failure
+            s->discard_invalid(*v);
+            throw;
           }
-          s->destroy(*v);
+          if (ok) return v;
+          s->discard_invalid(*v);
           continue;
         }
         try {
