@@ -215,3 +215,47 @@ TEST_CASE("CircuitBreaker::states() replays the current state, then each change"
   cb.reset();
   CHECK(seen.size() == 3);
 }
+
+TEST_CASE(
+    "CircuitBreaker: a listener that resets the breaker leaves states() on the current state") {
+  VirtualTimeScheduler s;
+  CircuitBreaker cb(s, small());
+  std::vector<CircuitState> published;
+  auto st = cb.states().subscribe([&](CircuitState c) { published.push_back(c); });
+  std::vector<Change> heard;
+  auto l = cb.on_state_change([&](CircuitState from, CircuitState to) {
+    heard.emplace_back(from, to);
+    if (to == CircuitState::open) cb.reset();  // an operator override: never open
+  });
+  for (int i = 0; i < 4; ++i) call(cb, true);
+  CHECK(cb.state() == CircuitState::closed);
+  REQUIRE_FALSE(published.empty());
+  CHECK(published.back() == CircuitState::closed);
+  CHECK(heard == std::vector<Change>{{CircuitState::closed, CircuitState::open},
+                                     {CircuitState::open, CircuitState::closed}});
+}
+
+TEST_CASE("CircuitBreaker: a throwing listener does not hide the change or count as a failure") {
+  VirtualTimeScheduler s;
+  CircuitBreaker cb(s, small());
+  std::vector<CircuitState> published;
+  auto st = cb.states().subscribe([&](CircuitState c) { published.push_back(c); });
+  int second_listener = 0;
+  auto l1 = cb.on_state_change([](CircuitState, CircuitState to) {
+    if (to == CircuitState::closed) throw std::runtime_error("listener bug");
+  });
+  auto l2 = cb.on_state_change([&](CircuitState, CircuitState) { ++second_listener; });
+  for (int i = 0; i < 4; ++i) call(cb, true);
+  REQUIRE(cb.state() == CircuitState::open);
+  s.advance_by(10s);
+  REQUIRE(cb.state() == CircuitState::half_open);
+  int ran = 0;
+  // Two successful trials close the breaker; the listener throws on that change.
+  cb.execute([&] { ++ran; });
+  REQUIRE_THROWS_WITH(cb.execute([&] { ++ran; }), "listener bug");
+  CHECK(ran == 2);
+  CHECK(cb.state() == CircuitState::closed);  // the trial's success was not also a failure
+  CHECK(cb.failure_rate() == 0.0);
+  CHECK(published.back() == CircuitState::closed);
+  CHECK(second_listener == 3);  // open, half_open, closed
+}

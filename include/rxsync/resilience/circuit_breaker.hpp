@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,8 +60,9 @@ class CircuitOpenError : public std::runtime_error {
 // execute(f) for synchronous calls. State changes are published to states() (an observable of
 // the current state, then each new one) and to on_state_change listeners (from, to), outside
 // the breaker's lock, on the thread that caused the change, one change at a time; a change
-// overtaken by a later one on another thread is skipped rather than published out of order.
-// Thread-safe.
+// overtaken by a later one (on another thread, or caused by a listener) is skipped rather than
+// published out of order. A listener that throws does not stop the others or states(); the
+// exception then reaches the caller that caused the change. Thread-safe.
 template <class Sched>
 class CircuitBreaker {
   static_assert(check_scheduler<Sched>());
@@ -114,17 +116,20 @@ class CircuitBreaker {
   template <class F>
   decltype(auto) execute(F&& f) {
     if (!try_acquire()) throw CircuitOpenError();
+    bool returned = false;  // an exception after f returned (a listener's) is not f's failure
     try {
       if constexpr (std::is_void_v<std::invoke_result_t<F&>>) {
         f();
+        returned = true;
         on_success();
       } else {
         decltype(auto) r = f();
+        returned = true;
         on_success();
         return r;
       }
     } catch (...) {
-      on_failure();
+      if (!returned) on_failure();
       throw;
     }
   }
@@ -303,8 +308,21 @@ class CircuitBreaker {
         std::lock_guard lock(s.mutex);
         for (auto& [id, l] : s.listeners) snapshot.push_back(l);
       }
-      for (auto& l : snapshot) (*l)(tr.from, tr.to);
-      s.subject.on_next(tr.to);
+      // A listener may cause a later change (reset() from inside it, say), which is delivered
+      // in full by the nested call; this one is then stale and delivered no further, so the
+      // last state published is always the current one. A throwing listener does not stop
+      // the others or the subject; the first exception is rethrown at the end.
+      std::exception_ptr first_error;
+      for (auto& l : snapshot) {
+        if (s.last_published != tr.seq) break;
+        try {
+          (*l)(tr.from, tr.to);
+        } catch (...) {
+          if (!first_error) first_error = std::current_exception();
+        }
+      }
+      if (s.last_published == tr.seq) s.subject.on_next(tr.to);
+      if (first_error) std::rethrow_exception(first_error);
     }
   }
 
