@@ -104,6 +104,26 @@ TEST_CASE("PerfMonitor needs enough samples and some spread before judging") {
   CHECK(anomalies == 0);
 }
 
+TEST_CASE("PerfMonitor stddev stays exact for large equal samples and after an outlier leaves") {
+  // sq/n - mean^2 over raw nanoseconds cancels catastrophically for ~2-minute samples.
+  PerfMonitor m;
+  int anomalies = 0;
+  auto sub = m.on_anomaly([&](const PerfAnomaly&) { ++anomalies; });
+  const Duration x(123'456'789'123);
+  for (int i = 0; i < 21; ++i) m.record("slow", x);
+  CHECK(m.stats("slow")->stddev == Duration::zero());
+  m.record("slow", x + 1us);  // no spread yet: nothing to judge against
+  CHECK(anomalies == 0);
+
+  // A stuck call leaves the window; the rest alternate 1000/3000 ns.
+  PerfMonitor w({.window = 10});
+  w.record("op", Duration(1'000'000'000'000'000));
+  for (int i = 0; i < 10; ++i) w.record("op", Duration(i % 2 ? 3000 : 1000));
+  const auto s = w.stats("op").value();
+  CHECK(s.mean == Duration(2000));
+  CHECK(s.stddev == Duration(1000));
+}
+
 TEST_CASE("PerfMonitor::track times a function on the scheduler's clock") {
   rxsync::VirtualTimeScheduler s;
   PerfMonitor m(s);

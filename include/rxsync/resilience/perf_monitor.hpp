@@ -188,26 +188,32 @@ class PerfMonitor {
     }
     std::size_t size() const noexcept { return ring_.size(); }
     void add(Duration d, bool ok) {
-      const long double x = static_cast<long double>(d.count());
       ++total_;
+      if (ring_.empty()) shift_ = static_cast<long double>(d.count());
       if (ring_.size() < cap_) {
         ring_.push_back({d, ok});
       } else {
         const Sample old = ring_[next_];
-        const long double y = static_cast<long double>(old.d.count());
+        const long double y = dev(old.d);
         sum_ -= y;
         sq_ -= y * y;
         if (!old.ok) --failures_;
         ring_[next_] = {d, ok};
         next_ = (next_ + 1) % cap_;
-        if (next_ == 0) rebuild_after_add(x, ok);
       }
+      const long double x = dev(d);
       sum_ += x;
       sq_ += x * x;
       if (!ok) ++failures_;
+      // Rebuild exactly once per lap (running sums drift), and whenever the variance has
+      // become a tiny difference of large sums: after a far outlier left the window, or once
+      // the mean has moved far from the shift the sums are taken about.
+      const auto n = static_cast<long double>(ring_.size());
+      const long double m = sum_ / n;
+      if (next_ == 0 || (sq_ > 0 && sq_ / n - m * m < 1e-6L * (sq_ / n))) rebuild();
     }
     double mean() const {
-      return static_cast<double>(sum_ / static_cast<long double>(ring_.size()));
+      return static_cast<double>(shift_ + sum_ / static_cast<long double>(ring_.size()));
     }
     double stddev() const {
       const auto n = static_cast<long double>(ring_.size());
@@ -243,24 +249,26 @@ class PerfMonitor {
       Duration d;
       bool ok;
     };
-    // Called once per lap, before the new sample's own contribution is added by add().
-    void rebuild_after_add(long double x, bool ok) {
+    long double dev(Duration d) const { return static_cast<long double>(d.count()) - shift_; }
+    // Two passes: the exact mean becomes the shift, then the sums of deviations from it.
+    // Samples that are all equal give sums of exactly zero.
+    void rebuild() {
+      long double total = 0;
+      for (const auto& s : ring_) total += static_cast<long double>(s.d.count());
+      shift_ = total / static_cast<long double>(ring_.size());
       sum_ = sq_ = 0;
       failures_ = 0;
       for (const auto& s : ring_) {
-        const auto y = static_cast<long double>(s.d.count());
+        const long double y = dev(s.d);
         sum_ += y;
         sq_ += y * y;
         if (!s.ok) ++failures_;
       }
-      // add() adds x next; take it out here so it is counted once.
-      sum_ -= x;
-      sq_ -= x * x;
-      if (!ok) --failures_;
     }
     std::size_t cap_;
     std::vector<Sample> ring_;
     std::size_t next_ = 0;
+    long double shift_ = 0;  // the sums are of deviations from this, to keep them small
     long double sum_ = 0;
     long double sq_ = 0;
     std::size_t failures_ = 0;
