@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -144,6 +145,37 @@ TEST_CASE("ExponentialBackoff saturates at max instead of overflowing") {
     ExponentialBackoff<Draws> b(o, Draws{std::vector<double>(100, 0.999)});
     for (int i = 0; i < 100; ++i) REQUIRE(b.next_delay().value() >= Duration::zero());
   }
+}
+
+TEST_CASE("ExponentialBackoff never exceeds max, exactly, beyond double precision") {
+  // 2^53 + 1 ns (~104 days) is not a double; max near 2^63 rounds up past Duration::max().
+  BackoffOptions o;
+  o.jitter = Jitter::none;
+  o.multiplier = 2.0;
+  o.max_retries = 3;
+  o.initial = Duration((std::int64_t{1} << 53) + 1);
+  o.max = o.initial * 4;
+  ExponentialBackoff<> exact(o);
+  CHECK(exact.next_delay() == o.initial);
+  exact.next_delay();
+  CHECK(exact.next_delay() == o.max);
+
+  o.initial = o.max = Duration(9'210'000'000'000'000'000);
+  for (const Jitter j : {Jitter::none, Jitter::full, Jitter::equal, Jitter::decorrelated}) {
+    o.jitter = j;
+    ExponentialBackoff<Draws> b(o, Draws{std::vector<double>(3, 0.999999)});
+    while (auto d = b.next_delay()) CHECK(*d <= o.max);
+  }
+}
+
+TEST_CASE("ExponentialBackoff treats a NaN draw as the longest delay") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  BackoffOptions o = table_options(Jitter::full);
+  ExponentialBackoff<Draws> full(o, Draws{{nan}});
+  CHECK(full.next_delay() == Duration(100ms));  // u = 1: the whole v_0
+  o.jitter = Jitter::proportional;
+  ExponentialBackoff<Draws> prop(o, Draws{{nan}});
+  CHECK(prop.next_delay() == Duration(120ms));  // v_0 * (1 + r)
 }
 
 TEST_CASE("ExponentialBackoff with zero initial delay stays at zero") {

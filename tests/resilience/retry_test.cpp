@@ -219,6 +219,11 @@ TEST_CASE("RetryBudget: failures spend, successes refill, retries stop below hal
   REQUIRE_THROWS_WITH(RetryBudget(2000), rxsync_test::contains("got 2000"));
   REQUIRE_THROWS_WITH(RetryBudget(10, 0), rxsync_test::contains("RetryBudget.token_ratio"));
   REQUIRE_THROWS_WITH(RetryBudget(10, 1.5), rxsync_test::contains("got 1.5"));
+  // Below one milli-token the bucket would round to nothing: refused, not silently zero.
+  REQUIRE_THROWS_WITH(RetryBudget(0.0004), rxsync_test::contains("[0.001, 1000], got 0.0004"));
+  REQUIRE_THROWS_WITH(RetryBudget(10, 0.0004), rxsync_test::contains("[0.001, 1], got 0.0004"));
+  RetryBudget smallest(0.001, 0.001);
+  CHECK(smallest.allow_retry());
 }
 
 TEST_CASE("a shared RetryBudget stops a fleet of failing calls from retrying") {

@@ -139,17 +139,19 @@ class ExponentialBackoff {
     const double r = options_.jitter_ratio;
     switch (options_.jitter) {
       case Jitter::none:
-        return detail::to_duration_saturated(v);
+        // Exact at both ends: a double holds nanosecond counts exactly only below 2^53.
+        if (attempts_ == 1) return options_.initial;
+        return v >= max_ns ? options_.max : bounded(v);
       case Jitter::full:
-        return detail::to_duration_saturated(draw() * v);
+        return bounded(draw() * v);
       case Jitter::equal:
-        return detail::to_duration_saturated(v / 2 + draw() * v / 2);
-      case Jitter::proportional:
+        return bounded(v / 2 + draw() * v / 2);
+      case Jitter::proportional:  // may exceed max by design: v * (1 + r) at most
         return detail::to_duration_saturated(v * (1 - r + 2 * r * draw()));
       case Jitter::decorrelated: {
         const double initial = static_cast<double>(options_.initial.count());
         decorrelated_ns_ = std::min(max_ns, initial + draw() * (3 * decorrelated_ns_ - initial));
-        return detail::to_duration_saturated(decorrelated_ns_);
+        return bounded(decorrelated_ns_);
       }
     }
     return std::nullopt;  // unreachable: validation rejects other values
@@ -168,8 +170,14 @@ class ExponentialBackoff {
  private:
   double draw() {
     const double u = random_();
-    // A misbehaving source must not produce negative or huge delays.
-    return u < 0.0 ? 0.0 : (u > 1.0 ? 1.0 : u);
+    // A misbehaving source must not produce negative or huge delays; NaN counts as 1, the
+    // longest wait, since a broken source must not turn into a hot retry loop.
+    if (!(u <= 1.0)) return 1.0;
+    return u < 0.0 ? 0.0 : u;
+  }
+  // Rounding a double near 2^63 ns can land above max; the formulas say it never does.
+  Duration bounded(double ns) const noexcept {
+    return std::min(options_.max, detail::to_duration_saturated(ns));
   }
 
   BackoffOptions options_;

@@ -71,12 +71,13 @@ struct HttpClassifier {
 class RetryBudget {
  public:
   explicit RetryBudget(double max_tokens = 10, double token_ratio = 0.1) {
-    if (!(max_tokens > 0 && max_tokens <= 1000)) {
-      throw std::invalid_argument("RetryBudget.max_tokens must be in (0, 1000], got " +
+    // The bucket counts milli-tokens, so smaller values would round to nothing.
+    if (!(max_tokens >= 0.001 && max_tokens <= 1000)) {
+      throw std::invalid_argument("RetryBudget.max_tokens must be in [0.001, 1000], got " +
                                   detail::double_text(max_tokens));
     }
-    if (!(token_ratio > 0 && token_ratio <= 1)) {
-      throw std::invalid_argument("RetryBudget.token_ratio must be in (0, 1], got " +
+    if (!(token_ratio >= 0.001 && token_ratio <= 1)) {
+      throw std::invalid_argument("RetryBudget.token_ratio must be in [0.001, 1], got " +
                                   detail::double_text(token_ratio));
     }
     // Milli-tokens, as gRPC does, so the arithmetic is exact and atomic.
