@@ -205,6 +205,7 @@ class ResourcePool {
     std::deque<Idle> idle;     // back = most recently returned (reused first)
     std::deque<Waiter> waiters;
     std::size_t total = 0;
+    std::size_t serving = 0;  // waiters taken off the queue, resource not yet obtained
     bool closed = false;
     std::uint64_t next_waiter = 0;
     std::optional<TimePoint> idle_timer_at;
@@ -233,6 +234,10 @@ class ResourcePool {
       factory.destroy(v);
     }
 
+    void done_serving() {
+      std::lock_guard lock(mutex);
+      --serving;
+    }
     void discard_invalid(T& v) {
       {
         std::lock_guard lock(mutex);
@@ -292,9 +297,10 @@ class ResourcePool {
 
     static void acquire(const std::shared_ptr<State>& s, Callback cb) {
       {
-        // First come, first served: a newcomer may not overtake queued acquirers.
+        // First come, first served: a newcomer may not overtake queued acquirers, nor one that
+        // serve_waiters has taken off the queue and is getting a resource for.
         std::lock_guard lock(s->mutex);
-        if (!s->waiters.empty() && !s->closed) {
+        if ((!s->waiters.empty() || s->serving > 0) && !s->closed) {
           enqueue(s, std::move(cb), detail::add_saturated(s->now(s->sched), s->opt.acquire_timeout),
                   false);
           return;
@@ -369,20 +375,24 @@ class ResourcePool {
           cb = std::move(s->waiters.front().cb);
           s->waiters.front().timer.unsubscribe();
           s->waiters.pop_front();
+          ++s->serving;
         }
         std::optional<T> v;
         try {
           v = obtain(s);
         } catch (...) {
+          s->done_serving();
           cb(Lease(), std::current_exception());
           continue;
         }
         if (!v) {
-          // Someone else took it first: back to the head of the line.
+          // try_acquire (which does not queue) took it first: back to the head of the line.
           std::lock_guard lock(s->mutex);
+          --s->serving;
           enqueue(s, std::move(cb), deadline, true);
           return;
         }
+        s->done_serving();
         cb(Lease(s, std::move(*v)), nullptr);
       }
     }
