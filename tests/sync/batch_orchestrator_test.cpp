@@ -339,6 +339,10 @@ TEST_CASE("invalid options are rejected with the option's name and value", "[bat
       make(o),
       rxsync_test::contains("BatchOptions.max_wait must be >= 0 (0 = no bound), got -1000000ns"));
   o = {};
+  o.dead_letter_replay = 0;
+  REQUIRE_THROWS_WITH(make(o),
+                      rxsync_test::contains("BatchOptions.dead_letter_replay must be >= 1, got 0"));
+  o = {};
   o.backoff.multiplier = 0.5;
   REQUIRE_THROWS_AS(make(o), std::invalid_argument);
 }

@@ -171,6 +171,22 @@ TEST_CASE("typed keys and values go through the codec, bad options are rejected"
   rxsync::Outbox<std::uint64_t, double, rxsync::MemoryStorage> box(storage);
   REQUIRE(box.get(42));
   CHECK(box.get(42)->value == 2.5);
-  REQUIRE_THROWS_WITH((Box(storage, rxsync::OutboxOptions{"x/", 0})),
-                      rxsync_test::contains("OutboxOptions.version_block must be >= 1, got 0"));
+  REQUIRE_THROWS_WITH(
+      (Box(storage, rxsync::OutboxOptions{"x/", 0})),
+      rxsync_test::contains("OutboxOptions.version_block must be in [1, 2^32], got 0"));
+  // A huge block would wrap the stored reservation, and a restart would reuse versions.
+  REQUIRE_THROWS_WITH((Box(storage, rxsync::OutboxOptions{"x/", UINT64_MAX})),
+                      rxsync_test::contains("got 18446744073709551615"));
+}
+
+TEST_CASE("versions keep growing across restarts with the largest version block", "[outbox]") {
+  rxsync::MemoryStorage storage;
+  const rxsync::OutboxOptions big{"x/", std::uint64_t{1} << 32};
+  std::uint64_t before = 0;
+  {
+    Box box(storage, big);
+    before = box.put("k", "v1");
+  }
+  Box box(storage, big);
+  CHECK(box.put("k", "v2") > before);
 }

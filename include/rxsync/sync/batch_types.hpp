@@ -117,6 +117,9 @@ inline void validate_batch_options(const BatchOptions& o) {
   if (o.max_in_flight == 0) {
     throw std::invalid_argument("BatchOptions.max_in_flight must be >= 1, got 0");
   }
+  if (o.dead_letter_replay == 0) {
+    throw std::invalid_argument("BatchOptions.dead_letter_replay must be >= 1, got 0");
+  }
   validate_backoff_options(o.backoff);
 }
 

@@ -65,8 +65,10 @@ class Outbox {
 
   explicit Outbox(Store& storage, OutboxOptions options = {})
       : storage_(storage), options_(std::move(options)) {
-    if (options_.version_block == 0) {
-      throw std::invalid_argument("OutboxOptions.version_block must be >= 1, got 0");
+    // A block is one durable write per that many edits; beyond 2^32 it only risks overflow.
+    if (options_.version_block == 0 || options_.version_block > (std::uint64_t{1} << 32)) {
+      throw std::invalid_argument("OutboxOptions.version_block must be in [1, 2^32], got " +
+                                  std::to_string(options_.version_block));
     }
     recover();
   }
@@ -170,7 +172,10 @@ class Outbox {
 
   std::uint64_t take_version_locked() {
     if (next_version_ >= reserved_until_) {
-      const std::uint64_t until = next_version_ + options_.version_block;
+      // Saturated: a wrapped reservation would let a restart reuse versions.
+      const std::uint64_t until = next_version_ > UINT64_MAX - options_.version_block
+                                      ? UINT64_MAX
+                                      : next_version_ + options_.version_block;
       storage_.put(meta_key(), DefaultCodec::encode(until));
       reserved_until_ = until;
     }
