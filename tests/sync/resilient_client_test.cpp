@@ -7,6 +7,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -358,4 +359,27 @@ TEST_CASE("destroying the client cancels unresolved calls visibly", "[resilient_
   late(1);  // the in-flight one answers after destruction: ignored
   sched.run();
   CHECK(out.results.size() == 2);
+}
+
+TEST_CASE("a call rejected as queue_full is settled once, even if the client is destroyed first",
+          "[resilient_client]") {
+  // The rejection is delivered on the scheduler; destroying the client before it runs must
+  // settle it then (on_result's state only has to outlive the client), not later.
+  rxsync::VirtualTimeScheduler sched;
+  Server server(sched);
+  auto out = std::make_unique<Outcome>();
+  {
+    rxsync::ResilientClientOptions o;
+    o.start_online = false;
+    o.max_queued = 1;
+    Client client(sched, o);
+    client.call(server.op(), out->sink());
+    client.call(server.op(), out->sink());  // rejected: queue full
+    CHECK(out->results.empty());
+  }
+  REQUIRE(out->results.size() == 2);
+  CHECK(out->results[0].error().kind == CallErrorKind::cancelled);
+  CHECK(out->results[1].error().kind == CallErrorKind::cancelled);
+  out.reset();  // under ASan, a late rejection would now be a use after free
+  sched.run();
 }

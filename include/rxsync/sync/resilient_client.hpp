@@ -189,7 +189,8 @@ class ResilientClient {
         if (!online && parked_new >= options.max_queued) {
           reject = true;
           ++stats.rejected;
-          ++stats.failed;
+          c->state = State::done;
+          live.emplace(c->id, c);  // unresolved until the rejection runs, so shutdown() sees it
         } else {
           c->backoff.emplace(backoff);
           c->backoff->reset();
@@ -198,7 +199,16 @@ class ResilientClient {
         }
       }
       if (reject) {
-        sched.schedule([c, n = std::to_string(options.max_queued)] {
+        // Reported on the scheduler like every result, unless the client is destroyed first:
+        // then shutdown() has already told on_result `cancelled`, and its state may be gone.
+        sched.schedule([weak = this->weak_from_this(), c, n = std::to_string(options.max_queued)] {
+          auto self = weak.lock();
+          if (!self) return;
+          {
+            std::lock_guard lock(self->mutex);
+            if (self->live.erase(c->id) == 0) return;
+            ++self->stats.failed;
+          }
           c->fail({CallErrorKind::queue_full, 0,
                    "ResilientClient queue is full (max_queued = " + n + " calls waiting)"});
         });
