@@ -136,6 +136,66 @@ TEST_CASE("edits queued before a crash are re-sent by the next instance", "[sync
   CHECK(restarted.pending() == 0);
 }
 
+namespace {
+// MemoryStorage whose writes under keys containing `failing` throw while `full` is set.
+struct FlakyStorage {
+  rxsync::MemoryStorage inner;
+  std::string failing;
+  bool full = false;
+  void put(std::string_view k, std::string_view v) {
+    if (full && k.find(failing) != std::string_view::npos) {
+      throw std::runtime_error("No space left on device");
+    }
+    inner.put(k, v);
+  }
+  std::optional<std::string> get(std::string_view k) const { return inner.get(k); }
+  bool erase(std::string_view k) { return inner.erase(k); }
+  template <class F>
+  void for_each(F&& f) const {
+    inner.for_each(std::forward<F>(f));
+  }
+};
+using FlakyService =
+    rxsync::SyncService<std::string, GSet, Net::Client, FlakyStorage, rxsync::VirtualTimeScheduler>;
+}  // namespace
+
+TEST_CASE("a failed storage write never leaves an edit that is shown but not pushed", "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  Net net(sched);
+  FlakyStorage storage;
+  SECTION("the outbox write fails: the edit is refused and nothing changes") {
+    storage.failing = "outbox/";
+    FlakyService service(sched, net.client("phone"), storage, options_for("phone"));
+    service.start();
+    storage.full = true;
+    REQUIRE_THROWS_WITH(service.queue_for_sync("k", GSet{{"edit"}}), "No space left on device");
+    storage.full = false;
+    CHECK_FALSE(service.value("k").has_value());
+    CHECK(service.status("k").state == rxsync::SyncState::unknown);
+    CHECK(service.pending() == 0);
+  }
+  SECTION("the value write fails: the edit is reported, still shown and pushed") {
+    storage.failing = "/v/";
+    {
+      FlakyService service(sched, net.client("phone"), storage, options_for("phone"));
+      service.start();
+      net.client("phone").set_online(false);
+      storage.full = true;
+      REQUIRE_THROWS_WITH(service.queue_for_sync("k", GSet{{"edit"}}), "No space left on device");
+      storage.full = false;
+      CHECK(service.value("k") == GSet{{"edit"}});
+      CHECK(service.pending() == 1);
+    }  // killed before it could push: the restart has the edit from the outbox alone
+    net.client("phone").set_online(true);
+    FlakyService restarted(sched, net.client("phone"), storage, options_for("phone"));
+    CHECK(restarted.value("k") == GSet{{"edit"}});
+    restarted.start();
+    sched.advance_by(5s);
+    CHECK(net.server_value("k") == GSet{{"edit"}});
+    CHECK(restarted.pending() == 0);
+  }
+}
+
 TEST_CASE("three devices converge through loss, duplication and reordering", "[sync]") {
   for (std::uint64_t seed : {1u, 2u, 3u}) {
     rxsync::VirtualTimeScheduler sched;

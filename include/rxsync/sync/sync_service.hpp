@@ -197,20 +197,27 @@ class SyncService {
     std::uint64_t queue_for_sync(const Key& key, const Value& value) {
       Value merged;
       std::uint64_t version = 0;
+      std::exception_ptr value_write_error;
       {
         std::lock_guard lock(mutex_);
         if (stopped_) throw std::logic_error("SyncService::queue_for_sync called after stop()");
         auto it = local_.find(key);
         merged = it == local_.end() ? value : merge_(it->second, value);
-        // Durable before anything is announced: local state first, then the outbox record.
-        storage_.put(value_key(key), Codec::encode(merged));
-        local_.insert_or_assign(key, merged);
+        // The outbox record first: if it cannot be written the edit is refused with nothing
+        // changed; once it is written the edit will be pushed, whatever happens next.
         version = outbox_.put(key, merged);
+        local_.insert_or_assign(key, merged);
         ++stats_.enqueued;
+        try {
+          storage_.put(value_key(key), Codec::encode(merged));
+        } catch (...) {  // reported after the edit is announced and queued
+          value_write_error = std::current_exception();
+        }
       }
       emit_value(key, merged);
       enqueue(key, merged, version, 0, {});
       poller_.record_activity();  // a user at work: pull sooner
+      if (value_write_error) std::rethrow_exception(value_write_error);
       return version;
     }
 
@@ -283,6 +290,9 @@ class SyncService {
           corrupt_values_.push_back({std::string(k), e.what()});
         }
       });
+      // An edit whose outbox record was written but whose value write failed (or was cut off
+      // by a crash) is still the latest local state.
+      for (const auto& rec : outbox_.pending()) local_.try_emplace(rec.key, rec.value);
     }
 
     void enqueue(const Key& key, const Value& value, std::uint64_t version, std::uint32_t attempts,
