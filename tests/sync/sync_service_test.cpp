@@ -11,8 +11,12 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -339,4 +343,110 @@ TEST_CASE("a remote change to a key with an unsynced local edit is merged, not o
   sched.advance_by(10s);
   CHECK(net.server_value("thread") == GSet{{"local draft", "remote reply"}});
   CHECK(fast.service->value("thread") == GSet{{"local draft", "remote reply"}});
+}
+
+namespace {
+// A sync transport whose pushes the test answers by hand; pulls return nothing.
+struct ManualTransport {
+  using Item = rxsync::BatchItem<std::string, rxsync::Change<GSet>>;
+  struct Sent {
+    std::vector<Item> items;
+    rxsync::BatchDone<std::string, rxsync::Change<GSet>> done;
+  };
+  std::vector<Sent> sent;
+  void send(std::vector<Item> b, rxsync::BatchDone<std::string, rxsync::Change<GSet>> d) {
+    sent.push_back({std::move(b), std::move(d)});
+  }
+  void pull(std::uint64_t cursor, rxsync::PullDone<std::string, GSet> done) {
+    rxsync::PullResult<std::string, GSet> r;
+    r.ok = true;
+    r.cursor = cursor;
+    done(r);
+  }
+  void reply(std::size_t i, rxsync::ItemOutcome o) {
+    sent.at(i).done(std::vector<rxsync::ItemOutcome>(sent.at(i).items.size(), o));
+  }
+};
+using ManualService = rxsync::SyncService<std::string, GSet, ManualTransport, rxsync::MemoryStorage,
+                                          rxsync::VirtualTimeScheduler>;
+}  // namespace
+
+TEST_CASE("a sweep while an edit is in flight does not send it twice or strand its status",
+          "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  ManualTransport t;
+  rxsync::MemoryStorage storage;
+  rxsync::SyncServiceOptions o;
+  o.origin = "a";
+  o.sweeper.interval = 1s;
+  o.sweeper.min_age = 500ms;
+  ManualService svc(sched, t, storage, o);
+  svc.start();
+  svc.queue_for_sync("k", GSet{{"x"}});
+  sched.advance_by(200ms);
+  REQUIRE(t.sent.size() == 1);
+  sched.advance_by(1s);  // a sweep finds the record old enough while the server is slow
+  CHECK(svc.status("k").state == rxsync::SyncState::syncing);
+  t.reply(0, rxsync::ItemOutcome::ok);
+  sched.advance_by(60s);
+  CHECK(t.sent.size() == 1);
+  CHECK(svc.status("k").state == rxsync::SyncState::synced);
+  CHECK(svc.pending() == 0);
+}
+
+TEST_CASE("an edit queued by a status observer on synced stays pending", "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  ManualTransport t;
+  rxsync::MemoryStorage storage;
+  rxsync::SyncServiceOptions o;
+  o.origin = "a";
+  ManualService svc(sched, t, storage, o);
+  svc.start();
+  bool follow_up = false;
+  auto sub = svc.observe_status("k").subscribe([&](const rxsync::SyncStatus& s) {
+    if (s.state == rxsync::SyncState::synced && !std::exchange(follow_up, true)) {
+      svc.queue_for_sync("k", GSet{{"x", "follow-up"}});
+    }
+  });
+  svc.queue_for_sync("k", GSet{{"x"}});
+  sched.advance_by(200ms);
+  t.reply(0, rxsync::ItemOutcome::ok);
+  sched.advance_by(1ms);
+  REQUIRE(follow_up);
+  std::set<std::string> pending;
+  auto p = svc.observe_pending().subscribe([&](const std::set<std::string>& k) { pending = k; });
+  CHECK(pending == std::set<std::string>{"k"});
+  CHECK(svc.pending() == 1);
+  CHECK(svc.status("k").state == rxsync::SyncState::pending);
+}
+
+TEST_CASE("data the server rejects fails once and is not re-sent by the sweeper", "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  ManualTransport t;
+  rxsync::MemoryStorage storage;
+  rxsync::SyncServiceOptions o;
+  o.origin = "a";
+  ManualService svc(sched, t, storage, o);
+  svc.start();
+  std::vector<rxsync::SyncState> states;
+  auto sub = svc.observe_status("k").subscribe(
+      [&](const rxsync::SyncStatus& s) { states.push_back(s.state); });
+  svc.queue_for_sync("k", GSet{{"poison"}});
+  std::size_t answered = 0;
+  for (int i = 0; i < 400; ++i) {  // 400 s: many sweeps
+    sched.advance_by(1s);
+    for (; answered < t.sent.size(); ++answered) t.reply(answered, rxsync::ItemOutcome::reject);
+  }
+  CHECK(t.sent.size() == 1);
+  using S = rxsync::SyncState;
+  CHECK(states == std::vector<S>{S::unknown, S::pending, S::syncing, S::failed});
+  CHECK(svc.status("k").last_error == "rejected by the server");
+  CHECK(svc.pending() == 1);  // kept and reported, not dropped
+  // A new edit of the key starts over.
+  svc.queue_for_sync("k", GSet{{"fixed"}});
+  sched.advance_by(1s);
+  REQUIRE(t.sent.size() == 2);
+  t.reply(1, rxsync::ItemOutcome::ok);
+  sched.advance_by(1ms);
+  CHECK(svc.status("k").state == S::synced);
 }

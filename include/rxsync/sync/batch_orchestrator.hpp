@@ -82,6 +82,8 @@ class BatchOrchestrator {
 
   // Items neither delivered nor dead-lettered: queued, in flight, or waiting to retry.
   std::size_t pending() const { return core_->pending(); }
+  // Whether `key` has an item queued, in flight or waiting to retry. Thread-safe.
+  bool holds(const Key& key) const { return core_->holds(key); }
   BatchStats stats() const { return core_->stats(); }
 
   // Items rejected or out of attempts, emitted on the scheduler. A subscriber also receives the
@@ -155,6 +157,10 @@ class BatchOrchestrator {
     std::size_t pending() const {
       std::lock_guard lock(mutex_);
       return live_items_;
+    }
+    bool holds(const Key& key) const {
+      std::lock_guard lock(mutex_);
+      return slots_.find(key) != slots_.end();  // a slot is erased once it holds nothing
     }
 
     BatchStats stats() const {
@@ -273,7 +279,8 @@ class BatchOrchestrator {
           batch_id = take_batch_locked(batch);
         }
         if (events_.observer_count() > 0) {
-          for (const Item& item : batch) events_.on_next(Event{BatchEventKind::sent, item, {}});
+          for (const Item& item : batch)
+            events_.on_next(Event{BatchEventKind::sent, item, {}, false});
         }
         send(batch_id, std::move(batch));  // outside the lock: the transport may reply inline
       }
@@ -428,8 +435,10 @@ class BatchOrchestrator {
       if (outcome == ItemOutcome::ok) {
         ++stats_.delivered;
         --live_items_;
-        events.push_back(Event{
-            BatchEventKind::delivered, Item{key, std::move(sent.request), sent.attempts}, {}});
+        events.push_back(Event{BatchEventKind::delivered,
+                               Item{key, std::move(sent.request), sent.attempts},
+                               {},
+                               false});
       } else {
         ++sent.attempts;
         if (outcome == ItemOutcome::retry && sent.attempts < options_.max_attempts) {
@@ -440,8 +449,8 @@ class BatchOrchestrator {
           // Rejected or out of attempts. A newer request for the key stays queued on its own:
           // the server refused this data, not necessarily the newer one.
           events.push_back(Event{BatchEventKind::dead_lettered,
-                                 Item{key, std::move(sent.request), sent.attempts},
-                                 {}});
+                                 Item{key, std::move(sent.request), sent.attempts}, Duration{},
+                                 outcome == ItemOutcome::reject});
           ++stats_.dead_letters;
           --live_items_;
         }
@@ -459,7 +468,7 @@ class BatchOrchestrator {
         ++stats_.retries;
         ++waiting_count_;
         events.push_back(
-            Event{BatchEventKind::retrying, Item{key, sent.request, sent.attempts}, *delay});
+            Event{BatchEventKind::retrying, Item{key, sent.request, sent.attempts}, *delay, false});
         sent.waiting_retry = true;
         slot.pending = std::move(sent);
         slot.pending->retry_timer =

@@ -43,7 +43,8 @@ template <class Key, class Req>
 struct BatchEvent {
   BatchEventKind kind;
   BatchItem<Key, Req> item;
-  Duration retry_in{};  // for `retrying`
+  Duration retry_in{};    // for `retrying`
+  bool rejected = false;  // for `dead_lettered`: the server answered reject (not out of attempts)
 };
 
 template <class Key, class Req>

@@ -102,6 +102,18 @@ class Outbox {
     return it->second;
   }
 
+  // Whether the key has an unsynced record (no copy of it).
+  bool contains(const Key& key) const {
+    std::lock_guard lock(mutex_);
+    return records_.find(key) != records_.end();
+  }
+  // Whether `version` is still the key's current unsynced version (no copy of the record).
+  bool holds(const Key& key, std::uint64_t version) const {
+    std::lock_guard lock(mutex_);
+    auto it = records_.find(key);
+    return it != records_.end() && it->second.version == version;
+  }
+
   // Removes the record if `version` is still its current version. False (and nothing removed)
   // when a newer edit replaced it or the key is not pending.
   bool mark_synced(const Key& key, std::uint64_t version) {

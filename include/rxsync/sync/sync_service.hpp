@@ -304,9 +304,11 @@ class SyncService {
       orch_.enqueue(key, Change<Value>{value, version, options_.origin});
     }
 
-    // The sweeper's offer: queue the record again. If the orchestrator still holds the key, the
-    // two merge (the newer version wins), so a record is never sent twice at once.
+    // The sweeper's offer: queue the record again, unless the orchestrator still holds the key.
+    // It then has this version or a newer one queued, in flight or waiting to retry; a second
+    // copy would only be sent again after the ack and leave the status at syncing.
     void reoffer(const typename OutboxT::Record& rec) {
+      if (orch_.holds(rec.key)) return;
       enqueue(rec.key, rec.value, rec.version, rec.attempts, rec.last_error);
     }
 
@@ -317,7 +319,8 @@ class SyncService {
       const bool latest = current.version == version;
       switch (e.kind) {
         case BatchEventKind::sent:
-          if (latest)
+          // Not for a copy of a version already acknowledged (its record is gone).
+          if (latest && outbox_.holds(key, version))
             set_status(key, SyncStatus{SyncState::syncing, current.last_synced, current.attempts,
                                        current.last_error, version});
           break;
@@ -327,9 +330,15 @@ class SyncService {
               std::lock_guard lock(mutex_);
               ++stats_.succeeded;
             }
-            set_status(key, SyncStatus{SyncState::synced, sched_.now(), 0, {}, version});
-            pending_.erase(key);
+            // Out of the pending set before observers hear `synced`, and only while no newer
+            // edit has a record: an observer, or another thread, may queue one at any moment,
+            // and its add always follows its outbox record.
+            if (!outbox_.contains(key)) {
+              pending_.erase(key);
+              if (outbox_.contains(key)) pending_.add(key);
+            }
             poller_.set_queue_depth(pending_.size());
+            set_status(key, SyncStatus{SyncState::synced, sched_.now(), 0, {}, version});
           }
           break;
         case BatchEventKind::retrying:
@@ -342,13 +351,21 @@ class SyncService {
             set_status(key, SyncStatus{SyncState::pending, current.last_synced, e.item.attempts,
                                        "send failed; retrying", version});
           break;
-        case BatchEventKind::dead_lettered:
+        case BatchEventKind::dead_lettered: {
+          std::lock_guard lock(mutex_);
+          ++stats_.failed;
+        }
+          if (e.rejected) {
+            // Data the server will never accept: failed for good (kept in the outbox and
+            // reported), not retried by the sweeper. A newer edit of the key starts over.
+            outbox_.mark_failed(key, version, "rejected by the server");
+            if (latest)
+              set_status(key, SyncStatus{SyncState::failed, current.last_synced, e.item.attempts,
+                                         "rejected by the server", version});
+            break;
+          }
           outbox_.record_failure(key, version,
                                  "gave up after " + std::to_string(e.item.attempts) + " sends");
-          {
-            std::lock_guard lock(mutex_);
-            ++stats_.failed;
-          }
           if (latest)
             set_status(key, SyncStatus{SyncState::failed, current.last_synced, e.item.attempts,
                                        "gave up after " + std::to_string(e.item.attempts) +
