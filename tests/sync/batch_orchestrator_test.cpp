@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -442,4 +444,52 @@ TEST_CASE("events() reports each item's progress", "[batch]") {
   sched.advance_by(0ms);
   CHECK(log == std::vector<std::string>{"sent:a#0", "sent:b#0", "delivered:a#0", "retrying:b#1",
                                         "sent:b#1", "dead:b#2"});
+}
+
+TEST_CASE("a Merge that throws while folding into a retry dead-letters the older request only",
+          "[batch]") {
+  // Merge is user code: an exception must not strand the reply's other items or lose either
+  // request without a trace.
+  struct ThrowingMerge {
+    std::shared_ptr<bool> armed;
+    void operator()(std::string& existing, std::string&& incoming) const {
+      if (*armed) throw std::runtime_error("cannot merge");
+      existing = std::move(incoming);
+    }
+  };
+  rxsync::VirtualTimeScheduler sched;
+  Transport transport;
+  auto armed = std::make_shared<bool>(false);
+  rxsync::BatchOrchestrator<std::string, std::string, Transport, rxsync::VirtualTimeScheduler,
+                            ThrowingMerge>
+      orch(sched, transport, fast_retry_options(), ThrowingMerge{armed});
+  std::vector<std::string> dead;
+  auto sub = orch.dead_letters().subscribe(
+      [&](const rxsync::BatchItem<std::string, std::string>& i) { dead.push_back(i.request); });
+  orch.enqueue("a", "1");
+  orch.enqueue("b", "x");
+  sched.advance_by(100ms);
+  REQUIRE(transport.sent.size() == 1);
+  orch.enqueue("a", "2");  // waits behind the in-flight "1"
+  *armed = true;
+  transport.reply_all(0, ItemOutcome::retry);  // folding "2" into the retried "1" throws
+  sched.advance_by(1ms);
+  CHECK(dead == std::vector<std::string>{"1"});
+  CHECK(orch.stats().merge_failures == 1);
+  // "2" goes on its own, and b is retried as usual (max_in_flight 1: one batch at a time).
+  std::size_t answered = 1;
+  for (int i = 0; i < 10 && orch.pending() > 0; ++i) {
+    sched.advance_by(1s);
+    for (; answered < transport.sent.size(); ++answered) {
+      transport.reply_all(answered, ItemOutcome::ok);
+    }
+  }
+  std::vector<std::string> resent;
+  for (std::size_t i = 1; i < transport.sent.size(); ++i) {
+    for (const auto& item : transport.sent[i].items)
+      resent.push_back(item.key + "=" + item.request);
+  }
+  std::sort(resent.begin(), resent.end());
+  CHECK(resent == std::vector<std::string>{"a=2", "b=x"});
+  CHECK(orch.pending() == 0);
 }

@@ -455,16 +455,34 @@ class BatchOrchestrator {
           --live_items_;
         }
       }
-      if (delay) {
-        if (slot.pending) {
-          // Fold the newer request into the one being retried, so the key's data goes out as
-          // one item and a newer request is never sent before an older one.
-          merge_(sent.request, std::move(slot.pending->request));
+      if (delay && slot.pending) {
+        // Fold the newer request into the one being retried, so the key's data goes out as
+        // one item and a newer request is never sent before an older one. The newer one is
+        // copied in, so a Merge that throws leaves it intact: the older one is then reported
+        // as a dead letter and the newer stays queued on its own, instead of the exception
+        // stranding the rest of this reply's items.
+        bool folded = true;
+        try {
+          merge_(sent.request, Req(slot.pending->request));
+        } catch (...) {
+          folded = false;
+        }
+        if (folded) {
           slot.pending.reset();
           --ready_count_;
           --live_items_;
           ++stats_.merged;
+        } else {
+          events.push_back(Event{BatchEventKind::dead_lettered,
+                                 Item{key, std::move(sent.request), sent.attempts}, Duration{},
+                                 false});
+          ++stats_.dead_letters;
+          ++stats_.merge_failures;
+          --live_items_;
+          delay.reset();
         }
+      }
+      if (delay) {
         ++stats_.retries;
         ++waiting_count_;
         events.push_back(

@@ -127,6 +127,7 @@ inline void validate_batch_options(const BatchOptions& o) {
 struct BatchStats {
   std::uint64_t enqueued = 0;         // enqueue() calls
   std::uint64_t merged = 0;           // enqueue() calls folded into a queued or retrying item
+  std::uint64_t merge_failures = 0;   // Merge threw folding a newer request into a retry
   std::uint64_t batches = 0;          // send() calls
   std::uint64_t items_sent = 0;       // items across all sends, retries included
   std::uint64_t delivered = 0;        // items acknowledged `ok`
