@@ -6,7 +6,9 @@
 #include "rxsync_catch.hpp"
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -105,6 +107,35 @@ TEST_CASE("an offer with no news is re-offered after the in-flight timeout", "[s
   sched.advance_by(1s);
   CHECK(sweeper.sweep() == 1);
   CHECK(offers == 2);
+}
+
+TEST_CASE("an offer that throws neither hides give-ups nor stops the sweeper", "[sweeper]") {
+  rxsync::VirtualTimeScheduler sched;
+  rxsync::MemoryStorage storage;
+  Box box(storage, sched);
+  std::vector<std::string> offers;
+  bool fail_next = true;
+  rxsync::SweeperOptions o = options();
+  o.min_age = 0s;
+  o.max_attempts = 1;
+  Sweeper sweeper(
+      box, sched,
+      [&](const Box::Record& r) {
+        offers.push_back(r.key);
+        if (std::exchange(fail_next, false)) throw std::runtime_error("transient send error");
+      },
+      o);
+  std::vector<std::string> failures;
+  auto sub = sweeper.failures().subscribe([&](const Box::Record& r) { failures.push_back(r.key); });
+  sweeper.start();
+  const auto v = box.put("dead", "x");
+  box.record_failure("dead", v, "rejected");  // at the cap: given up by the next sweep
+  box.put("fresh", "y");
+  REQUIRE_THROWS_WITH(sched.advance_by(10s), "transient send error");
+  CHECK(failures == std::vector<std::string>{"dead"});
+  sched.advance_by(10s);  // the next sweep still runs and offers "fresh" again
+  CHECK(offers == std::vector<std::string>{"fresh", "fresh"});
+  CHECK(sched.pending() == 1);
 }
 
 TEST_CASE("sweeper options are validated", "[sweeper]") {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -105,10 +106,18 @@ class OutboxSweeper {
           self->sched.schedule_after(self->options.interval, [weak = std::weak_ptr<State>(self)] {
             auto s = weak.lock();
             if (!s) return;
-            s->sweep();
-            std::lock_guard lock(s->mutex);
-            if (s->running) arm_locked(s);
+            try {
+              s->sweep();
+            } catch (...) {  // an offer threw: the next sweep still comes, then report it
+              s->rearm(s);
+              throw;
+            }
+            s->rearm(s);
           });
+    }
+    static void rearm(const std::shared_ptr<State>& self) {
+      std::lock_guard lock(self->mutex);
+      if (self->running) arm_locked(self);
     }
 
     std::size_t sweep() {
@@ -146,8 +155,21 @@ class OutboxSweeper {
         }
         offered = std::move(still_offered);  // forgets synced records
       }
-      for (const Record& rec : to_offer) offer(rec);
+      // Give-ups first: they are already marked failed in the outbox, so they must be reported
+      // whatever the offers do. An offer that throws is forgotten (offered again next sweep)
+      // and the first exception is rethrown after the rest were offered.
       for (const Record& rec : given_up) failures.on_next(rec);
+      std::exception_ptr first_error;
+      for (const Record& rec : to_offer) {
+        try {
+          offer(rec);
+        } catch (...) {
+          if (!first_error) first_error = std::current_exception();
+          std::lock_guard lock(mutex);
+          offered.erase(rec.key);
+        }
+      }
+      if (first_error) std::rethrow_exception(first_error);
       return to_offer.size();
     }
 
