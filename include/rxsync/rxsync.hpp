@@ -41,6 +41,7 @@
 #include <rxsync/storage/memory_storage.hpp>
 #include <rxsync/storage/periodic_sync.hpp>
 #include <rxsync/storage/posix_file.hpp>
+#include <rxsync/storage/serialized_storage.hpp>
 #include <rxsync/sync/adaptive_poller.hpp>
 #include <rxsync/sync/batch_orchestrator.hpp>
 #include <rxsync/sync/batch_types.hpp>

@@ -24,6 +24,7 @@
 #include <rxsync/rx/subjects/behavior_subject.hpp>
 #include <rxsync/rx/subjects/set_subject.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/storage/serialized_storage.hpp>
 #include <rxsync/sync/adaptive_poller.hpp>
 #include <rxsync/sync/batch_orchestrator.hpp>
 #include <rxsync/sync/outbox.hpp>
@@ -55,7 +56,9 @@ class SyncService {
 
   using Orchestrator =
       BatchOrchestrator<Key, Change<Value>, Transport, Sched, detail::LatestChange, Hash>;
-  using OutboxT = Outbox<Key, Value, Store, Codec, Hash>;
+  // The service (on the caller's thread) and its outbox (on the scheduler's) share the store.
+  using SharedStore = SerializedStorage<Store>;
+  using OutboxT = Outbox<Key, Value, SharedStore, Codec, Hash>;
   using Sweeper = OutboxSweeper<OutboxT, Sched>;
 
  public:
@@ -129,7 +132,7 @@ class SyncService {
           storage_(st),
           options_(std::move(o)),
           merge_(std::move(m)),
-          outbox_(st, s, OutboxOptions{options_.prefix + "outbox/"}),
+          outbox_(storage_, s, OutboxOptions{options_.prefix + "outbox/"}),
           orch_(s, t, options_.batch),
           poller_(s, options_.poller),
           sweeper_(
@@ -451,7 +454,7 @@ class SyncService {
 
     Sched& sched_;
     Transport& transport_;
-    Store& storage_;
+    SharedStore storage_;
     const SyncServiceOptions options_;
     Merge merge_;
     mutable std::mutex mutex_;
