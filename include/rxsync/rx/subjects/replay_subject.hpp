@@ -111,8 +111,7 @@ class ReplaySubject : public detail::ObservableMixin<ReplaySubject<T, Policy>, T
     if (obs.is_disposed()) return;
     auto node = state_->add_node(std::move(obs));
     for (const T& v : replay) {
-      // Ending the subject re-entrantly has already sent this node its terminal event.
-      if (node->is_disposed() || state_->is_stopped()) return;
+      if (node->is_disposed()) return;  // also once the subject ended re-entrantly
       node->on_next(v);
     }
   }

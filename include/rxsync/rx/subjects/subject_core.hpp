@@ -77,9 +77,7 @@ class SubjectCore : public std::enable_shared_from_this<SubjectCore<T, Policy>> 
     if (stopped_) return;
     Emitting guard{this};
     const std::size_t n = nodes_.size();
-    // An observer may end the subject from inside on_next; the rest have then had their
-    // terminal event, and nothing may follow it (RxJS drops the value the same way).
-    for (std::size_t i = 0; i < n && !stopped_; ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
       Node* node = nodes_[i].get();
       if (!node->is_disposed()) node->on_next(v);
     }
@@ -92,7 +90,9 @@ class SubjectCore : public std::enable_shared_from_this<SubjectCore<T, Policy>> 
     const std::size_t n = nodes_.size();
     for (std::size_t i = 0; i < n; ++i) {
       Node* node = nodes_[i].get();
-      if (!node->is_disposed()) node->on_error(e);
+      if (node->is_disposed()) continue;
+      node->on_error(e);
+      node->unsubscribe();  // see complete()
     }
   }
   void complete() {
@@ -102,7 +102,12 @@ class SubjectCore : public std::enable_shared_from_this<SubjectCore<T, Policy>> 
     const std::size_t n = nodes_.size();
     for (std::size_t i = 0; i < n; ++i) {
       Node* node = nodes_[i].get();
-      if (!node->is_disposed()) node->on_completed();
+      if (node->is_disposed()) continue;
+      node->on_completed();
+      // Done with this observer. If an observer ended the subject from inside on_next, the
+      // emission in progress skips disposed nodes, so no value follows the terminal event even
+      // where the chain outlives its source (merge, delay), as RxJS drops it for closed ones.
+      node->unsubscribe();
     }
   }
 
