@@ -2,6 +2,7 @@
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
 #include <rxsync/storage/memory_storage.hpp>
 
+#include <cstdint>
 #include <string>
 
 #include "rxsync_catch.hpp"
@@ -100,6 +101,24 @@ TEST_CASE("TieredCache treats an unreadable stored record as a miss and removes 
   CHECK(store.size() == 0);
   c.put("ok", 42);
   CHECK(c.get("ok") == 42);
+}
+
+TEST_CASE("TieredCache::purge_expired leaves records it cannot read") {
+  // With an empty prefix the store may hold other components' data; purge must not delete it.
+  VirtualTimeScheduler s;
+  MemoryStorage store;
+  TieredCacheOptions o = opts(4, 1h);
+  o.key_prefix = "";
+  TieredCache<std::string, std::int64_t, MemoryStorage, VirtualTimeScheduler> c(store, s, o);
+  store.put("sync/cursor", std::string("\x05", 1));         // a lone varint: no int64 after it
+  store.put("settings/theme", std::string("light theme"));  // foreign text
+  c.put("ok", 42);
+  s.advance_by(2h);
+  CHECK(c.purge_expired() == 2);  // "ok" in both tiers
+  CHECK(store.contains("sync/cursor"));
+  CHECK(store.contains("settings/theme"));
+  CHECK_FALSE(store.contains("ok"));
+  CHECK(c.stats().storage.decode_errors == 2);
 }
 
 TEST_CASE("TieredCache restarts from storage alone") {

@@ -147,14 +147,21 @@ class TieredCache {
 
   bool contains_in_memory(const K& key) const { return memory_.contains(key); }
 
-  // Drops expired records of this cache from storage (O(records)) and from memory.
+  // Drops expired records of this cache from storage (O(records)) and from memory. Only
+  // records that decode in full are judged: anything else under the prefix is counted in
+  // decode_errors and left alone, since with a short or empty key_prefix on a shared store it
+  // may be another component's data (get() of such a key still drops it).
   std::size_t purge_expired() {
     std::vector<std::string> doomed;
     const TimePoint now = clock_.now();
     store_.for_each([&](std::string_view k, std::string_view v) {
       if (k.substr(0, opt_.key_prefix.size()) != opt_.key_prefix) return;
-      const auto expiry = decode_expiry(v);
-      if (!expiry || *expiry <= now) doomed.emplace_back(k);
+      const std::optional<Record> rec = decode_record(v);
+      if (!rec) {
+        ++storage_.decode_errors;
+      } else if (rec->expires_at <= now) {
+        doomed.emplace_back(k);
+      }
     });
     for (const auto& k : doomed) store_.erase(k);
     storage_.expired += doomed.size();
@@ -197,17 +204,6 @@ class TieredCache {
     store_.put(storage_key(key), std::move(w).take());
     e.persisted = true;
     ++storage_.writes;
-  }
-
-  static std::optional<TimePoint> decode_expiry(std::string_view bytes) {
-    try {
-      BinaryReader r(bytes);
-      const std::uint64_t x = r.get_varint();
-      if (x == 0) return TimePoint::max();
-      return TimePoint(Duration(static_cast<Duration::rep>(x - 1)));
-    } catch (const DecodeError&) {
-      return std::nullopt;
-    }
   }
 
   static std::optional<Record> decode_record(std::string_view bytes) {
