@@ -190,6 +190,7 @@ class PerfMonitor {
     void add(Duration d, bool ok) {
       ++total_;
       if (ring_.empty()) shift_ = static_cast<long double>(d.count());
+      bool lap_done = false;
       if (ring_.size() < cap_) {
         ring_.push_back({d, ok});
       } else {
@@ -200,6 +201,7 @@ class PerfMonitor {
         if (!old.ok) --failures_;
         ring_[next_] = {d, ok};
         next_ = (next_ + 1) % cap_;
+        lap_done = next_ == 0;
       }
       const long double x = dev(d);
       sum_ += x;
@@ -210,7 +212,7 @@ class PerfMonitor {
       // the mean has moved far from the shift the sums are taken about.
       const auto n = static_cast<long double>(ring_.size());
       const long double m = sum_ / n;
-      if (next_ == 0 || (sq_ > 0 && sq_ / n - m * m < 1e-6L * (sq_ / n))) rebuild();
+      if (lap_done || (sq_ > 0 && sq_ / n - m * m < 1e-6L * (sq_ / n))) rebuild();
     }
     double mean() const {
       return static_cast<double>(shift_ + sum_ / static_cast<long double>(ring_.size()));
