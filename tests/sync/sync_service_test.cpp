@@ -132,6 +132,9 @@ TEST_CASE("edits queued before a crash are re-sent by the next instance", "[sync
   net.client("phone").set_online(true);
   Service restarted(sched, net.client("phone"), storage, options_for("phone"));
   CHECK(restarted.value("thread-1") == GSet{{"hello"}});  // local state survived too
+  // Before start() the recovered edits are already reported as unsynced.
+  CHECK(restarted.pending() == 2);
+  CHECK(restarted.status("thread-2").state == rxsync::SyncState::pending);
   restarted.start();
   sched.advance_by(5s);
   CHECK(restarted.stats().recovered == 2);

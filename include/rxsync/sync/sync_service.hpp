@@ -141,6 +141,14 @@ class SyncService {
 
     void init() {
       load_local_state();
+      // Unsynced edits recovered from storage are pending (or failed) from the start, not only
+      // once start() re-queues them: status() and pending() must not hide them meanwhile.
+      for (const auto& rec : outbox_.pending()) {
+        set_status(rec.key,
+                   SyncStatus{rec.failed ? SyncState::failed : SyncState::pending,
+                              last_synced(rec.key), rec.attempts, rec.last_error, rec.version});
+        pending_.add(rec.key);
+      }
       events_ = orch_.events().subscribe(
           [weak = this->weak_from_this()](const typename Orchestrator::Event& e) {
             if (auto self = weak.lock()) self->on_event(e);
