@@ -383,3 +383,21 @@ TEST_CASE("a call rejected as queue_full is settled once, even if the client is 
   out.reset();  // under ASan, a late rejection would now be a use after free
   sched.run();
 }
+
+TEST_CASE("an operation that replies and then throws keeps its reply", "[resilient_client]") {
+  rxsync::VirtualTimeScheduler sched;
+  Outcome out;
+  Client client(sched);
+  client.call(
+      [](std::function<void(CallResult<int>)> done) {
+        done(7);
+        throw std::runtime_error("cleanup failed after replying");
+      },
+      out.sink());
+  sched.run();
+  REQUIRE(out.results.size() == 1);
+  REQUIRE(out.results[0].ok());
+  CHECK(out.results[0].value() == 7);
+  CHECK(client.stats().succeeded == 1);
+  CHECK(client.stats().failed == 0);
+}

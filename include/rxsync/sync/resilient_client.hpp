@@ -6,6 +6,7 @@
 // may come from any thread. The scheduler must outlive the client.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -142,6 +143,9 @@ class ResilientClient {
     State state = State::launching;
     std::optional<Backoff> backoff;
     Subscription timer;  // timeout or retry delay
+    // The latest attempt whose operation has handed over a reply (from any thread). An
+    // exception the operation throws after that does not override the reply.
+    std::atomic<std::uint64_t> replied_attempt{0};
   };
 
   template <class V>
@@ -155,6 +159,7 @@ class ResilientClient {
       std::weak_ptr<Core> weak = core;
       // A second reply, or one after a timeout, finds the attempt settled and is counted late.
       op([weak, self, attempt](CallResult<V> r) {
+        self->replied_attempt.store(attempt, std::memory_order_release);
         if (auto c = weak.lock())
           c->sched.schedule([weak, self, attempt, r = std::move(r)]() mutable {
             auto c2 = weak.lock();
@@ -250,6 +255,7 @@ class ResilientClient {
       try {
         c->invoke(this->shared_from_this(), attempt);
       } catch (...) {
+        if (c->replied_attempt.load(std::memory_order_acquire) == attempt) return;
         settle(
             c, attempt, CallError::from_exception(std::current_exception(), "operation threw: "),
             [] {}, false);
