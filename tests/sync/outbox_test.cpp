@@ -3,6 +3,7 @@
 #include <rxsync/sync/outbox.hpp>
 
 #include "rxsync_catch.hpp"
+#include "sync_test_support.hpp"
 
 #include <chrono>
 #include <optional>
@@ -12,24 +13,7 @@
 
 using namespace std::chrono_literals;
 using Box = rxsync::Outbox<std::string, std::string, rxsync::MemoryStorage>;
-
-namespace {
-// A storage whose writes can be made to fail, to check that a failed put changes nothing.
-struct FlakyStorage {
-  rxsync::MemoryStorage inner;
-  bool fail_writes = false;
-  void put(std::string_view k, std::string_view v) {
-    if (fail_writes) throw std::runtime_error("disk full");
-    inner.put(k, v);
-  }
-  std::optional<std::string> get(std::string_view k) const { return inner.get(k); }
-  bool erase(std::string_view k) { return inner.erase(k); }
-  template <class F>
-  void for_each(F&& f) const {
-    inner.for_each(std::forward<F>(f));
-  }
-};
-}  // namespace
+using rxsync_test::FlakyStorage;
 
 TEST_CASE("put keeps one record per key with a growing version", "[outbox]") {
   rxsync::MemoryStorage storage;
@@ -153,12 +137,12 @@ TEST_CASE("a failed storage write changes nothing", "[outbox]") {
   FlakyStorage storage;
   rxsync::Outbox<std::string, std::string, FlakyStorage> box(storage);
   const auto v = box.put("k", "v1");
-  storage.fail_writes = true;
+  storage.full = true;
   REQUIRE_THROWS_AS(box.put("k", "v2"), std::runtime_error);
   REQUIRE_THROWS_AS(box.record_failure("k", v, "e"), std::runtime_error);
   CHECK(box.get("k")->value == "v1");
   CHECK(box.get("k")->attempts == 0);
-  storage.fail_writes = false;
+  storage.full = false;
   CHECK(box.put("k", "v3") > v);
 }
 

@@ -144,24 +144,7 @@ TEST_CASE("edits queued before a crash are re-sent by the next instance", "[sync
 }
 
 namespace {
-// MemoryStorage whose writes under keys containing `failing` throw while `full` is set.
-struct FlakyStorage {
-  rxsync::MemoryStorage inner;
-  std::string failing;
-  bool full = false;
-  void put(std::string_view k, std::string_view v) {
-    if (full && k.find(failing) != std::string_view::npos) {
-      throw std::runtime_error("No space left on device");
-    }
-    inner.put(k, v);
-  }
-  std::optional<std::string> get(std::string_view k) const { return inner.get(k); }
-  bool erase(std::string_view k) { return inner.erase(k); }
-  template <class F>
-  void for_each(F&& f) const {
-    inner.for_each(std::forward<F>(f));
-  }
-};
+using rxsync_test::FlakyStorage;
 using FlakyService =
     rxsync::SyncService<std::string, GSet, Net::Client, FlakyStorage, rxsync::VirtualTimeScheduler>;
 }  // namespace
@@ -372,19 +355,32 @@ struct ManualTransport {
 };
 using ManualService = rxsync::SyncService<std::string, GSet, ManualTransport, rxsync::MemoryStorage,
                                           rxsync::VirtualTimeScheduler>;
+
+// A started service on origin "a" whose pushes the test answers.
+struct ManualSetup {
+  explicit ManualSetup(rxsync::SyncServiceOptions o = {}) : svc(sched, t, storage, with_origin(o)) {
+    svc.start();
+  }
+  static rxsync::SyncServiceOptions with_origin(rxsync::SyncServiceOptions o) {
+    o.origin = "a";
+    return o;
+  }
+  rxsync::VirtualTimeScheduler sched;
+  ManualTransport t;
+  rxsync::MemoryStorage storage;
+  ManualService svc;
+};
 }  // namespace
 
 TEST_CASE("a sweep while an edit is in flight does not send it twice or strand its status",
           "[sync]") {
-  rxsync::VirtualTimeScheduler sched;
-  ManualTransport t;
-  rxsync::MemoryStorage storage;
   rxsync::SyncServiceOptions o;
-  o.origin = "a";
   o.sweeper.interval = 1s;
   o.sweeper.min_age = 500ms;
-  ManualService svc(sched, t, storage, o);
-  svc.start();
+  ManualSetup m(o);
+  auto& sched = m.sched;
+  auto& t = m.t;
+  auto& svc = m.svc;
   svc.queue_for_sync("k", GSet{{"x"}});
   sched.advance_by(200ms);
   REQUIRE(t.sent.size() == 1);
@@ -398,13 +394,10 @@ TEST_CASE("a sweep while an edit is in flight does not send it twice or strand i
 }
 
 TEST_CASE("an edit queued by a status observer on synced stays pending", "[sync]") {
-  rxsync::VirtualTimeScheduler sched;
-  ManualTransport t;
-  rxsync::MemoryStorage storage;
-  rxsync::SyncServiceOptions o;
-  o.origin = "a";
-  ManualService svc(sched, t, storage, o);
-  svc.start();
+  ManualSetup m;
+  auto& sched = m.sched;
+  auto& t = m.t;
+  auto& svc = m.svc;
   bool follow_up = false;
   auto sub = svc.observe_status("k").subscribe([&](const rxsync::SyncStatus& s) {
     if (s.state == rxsync::SyncState::synced && !std::exchange(follow_up, true)) {
@@ -424,13 +417,10 @@ TEST_CASE("an edit queued by a status observer on synced stays pending", "[sync]
 }
 
 TEST_CASE("data the server rejects fails once and is not re-sent by the sweeper", "[sync]") {
-  rxsync::VirtualTimeScheduler sched;
-  ManualTransport t;
-  rxsync::MemoryStorage storage;
-  rxsync::SyncServiceOptions o;
-  o.origin = "a";
-  ManualService svc(sched, t, storage, o);
-  svc.start();
+  ManualSetup m;
+  auto& sched = m.sched;
+  auto& t = m.t;
+  auto& svc = m.svc;
   std::vector<rxsync::SyncState> states;
   auto sub = svc.observe_status("k").subscribe(
       [&](const rxsync::SyncStatus& s) { states.push_back(s.state); });
