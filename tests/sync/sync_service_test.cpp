@@ -435,6 +435,15 @@ TEST_CASE("data the server rejects fails once and is not re-sent by the sweeper"
   CHECK(states == std::vector<S>{S::unknown, S::pending, S::syncing, S::failed});
   CHECK(svc.status("k").last_error == "rejected by the server");
   CHECK(svc.pending() == 1);  // kept and reported, not dropped
+  {  // a restart reports it as failed as well, before and after start(), and does not send it
+    ManualService again(sched, t, m.storage, ManualSetup::with_origin({}));
+    CHECK(again.status("k").state == S::failed);
+    CHECK(again.pending() == 1);
+    again.start();
+    sched.advance_by(60s);
+    CHECK(t.sent.size() == 1);
+    CHECK(again.status("k").state == S::failed);
+  }
   // A new edit of the key starts over.
   svc.queue_for_sync("k", GSet{{"fixed"}});
   sched.advance_by(1s);

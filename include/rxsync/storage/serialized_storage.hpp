@@ -44,8 +44,6 @@ class SerializedStorage {
     std::as_const(store_).for_each(std::forward<F>(visit));
   }
 
-  Store& underlying() noexcept { return store_; }
-
  private:
   Store& store_;
   mutable std::mutex mutex_;

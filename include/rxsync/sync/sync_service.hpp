@@ -169,12 +169,7 @@ class SyncService {
         stopped_ = false;
       }
       for (const auto& rec : outbox_.pending()) {
-        if (rec.failed) {
-          set_status(rec.key,
-                     SyncStatus{SyncState::failed, {}, rec.attempts, rec.last_error, rec.version});
-          pending_.add(rec.key);
-          continue;
-        }
+        if (rec.failed) continue;  // reported as failed and pending since construction
         {
           std::lock_guard lock(mutex_);
           ++stats_.recovered;
