@@ -493,3 +493,97 @@ TEST_CASE("a Merge that throws while folding into a retry dead-letters the older
   CHECK(resent == std::vector<std::string>{"a=2", "b=x"});
   CHECK(orch.pending() == 0);
 }
+
+TEST_CASE("network failures need not count toward max_attempts", "[batch]") {
+  rxsync::VirtualTimeScheduler sched;
+  Transport transport;
+  auto o = fast_retry_options();
+  o.max_attempts = 2;
+  o.backoff.max = 4s;
+  o.backoff.max_retries = 3;  // would end the retries, but not for network failures
+  SECTION("counted (the default): dead after max_attempts sends") {
+    Orchestrator orch(sched, transport, o);
+    orch.enqueue("a", "1");
+    sched.advance_by(100ms);
+    for (std::size_t i = 0; i < transport.sent.size(); ++i) {
+      transport.sent[i].done({});
+      sched.advance_by(10s);
+    }
+    CHECK(transport.sent.size() == 2);
+    CHECK(orch.stats().dead_letters == 1);
+    CHECK(orch.stats().network_failures == 2);
+  }
+  SECTION("not counted: retried while the network is away, at most backoff.max apart") {
+    o.count_network_failures = false;
+    Orchestrator orch(sched, transport, o);
+    std::vector<rxsync::BatchEvent<std::string, std::string>> events;
+    auto sub = orch.events().subscribe([&](const auto& e) { events.push_back(e); });
+    orch.enqueue("a", "1");
+    sched.advance_by(100ms);
+    for (int i = 0; i < 20; ++i) {
+      REQUIRE(transport.sent.size() == static_cast<std::size_t>(i) + 1);
+      transport.sent.back().done({});
+      sched.advance_by(4s);  // backoff.max: the next try is due by then
+    }
+    CHECK(orch.stats().dead_letters == 0);
+    CHECK(orch.pending() == 1);
+    CHECK(transport.sent.back().items[0].attempts == 20);  // attempts still counts every send
+    std::size_t network_retries = 0;
+    for (const auto& e : events)
+      network_retries += e.kind == rxsync::BatchEventKind::retrying && e.network ? 1U : 0U;
+    CHECK(network_retries == 20);
+    // A server's `retry` answer still counts: two of them end it.
+    transport.reply_all(transport.sent.size() - 1, ItemOutcome::retry);
+    sched.advance_by(4s);
+    transport.reply_all(transport.sent.size() - 1, ItemOutcome::retry);
+    sched.advance_by(0s);
+    CHECK(orch.stats().dead_letters == 1);
+  }
+}
+
+TEST_CASE("retry_now sends items waiting out a backoff at once, their backoff reset", "[batch]") {
+  rxsync::VirtualTimeScheduler sched;
+  Transport transport;
+  auto o = fast_retry_options();
+  o.backoff.initial = 1min;
+  o.max_attempts = 10;
+  Orchestrator orch(sched, transport, o);
+  orch.enqueue("a", "1");
+  sched.advance_by(100ms);
+  transport.sent[0].done({});
+  sched.advance_by(10s);
+  REQUIRE(transport.sent.size() == 1);  // waiting a minute
+  CHECK(orch.stats().waiting_retry == 1);
+  orch.retry_now();
+  sched.advance_by(0s);
+  REQUIRE(transport.sent.size() == 2);
+  CHECK(orch.stats().waiting_retry == 0);
+  transport.sent[1].done({});
+  sched.advance_by(59s);
+  CHECK(transport.sent.size() == 2);
+  sched.advance_by(1s);  // the first delay again (1 min), not the second (2 min)
+  CHECK(transport.sent.size() == 3);
+}
+
+TEST_CASE("flush(key) sends that key now, in a batch with the others queued", "[batch]") {
+  rxsync::VirtualTimeScheduler sched;
+  Transport transport;
+  rxsync::BatchOptions o;
+  o.window = 1h;
+  Orchestrator orch(sched, transport, o);
+  orch.enqueue("a", "1");
+  orch.enqueue("b", "2");
+  orch.enqueue("c", "3");
+  CHECK(orch.flush("b"));
+  CHECK_FALSE(orch.flush("zzz"));
+  sched.advance_by(0s);
+  REQUIRE(transport.sent.size() == 1);
+  CHECK(transport.keys(0) == Keys{"a", "b", "c"});
+  CHECK(orch.pending() == 3);
+  transport.reply_all(0, ItemOutcome::ok);
+  orch.enqueue("d", "4");
+  CHECK(orch.flush("d"));
+  sched.advance_by(0s);
+  REQUIRE(transport.sent.size() == 2);
+  CHECK(transport.keys(1) == Keys{"d"});
+}

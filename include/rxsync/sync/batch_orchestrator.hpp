@@ -75,6 +75,13 @@ class BatchOrchestrator {
   // Sends everything queued now without waiting for the window (max_in_flight still applies:
   // further batches follow as replies arrive). Items waiting out a backoff keep waiting.
   void flush() { core_->flush(false); }
+  // Sends the key's queued item now (an item waiting out a backoff goes at once), in a batch
+  // with whatever else is queued, oldest first. False when the key holds nothing to send.
+  bool flush(const Key& key) { return core_->flush_key(key); }
+
+  // For when the network is back: items waiting out a backoff become due at once (their
+  // backoff starts over) and everything queued is sent now, as by flush().
+  void retry_now() { core_->retry_now(); }
 
   // Flushes and refuses later enqueue() with std::logic_error. Retries continue until every item
   // is delivered or dead-lettered; pending() tells when that is done.
@@ -104,6 +111,7 @@ class BatchOrchestrator {
   struct Pending {
     Req request;
     std::uint32_t attempts = 0;  // earlier sends
+    std::uint32_t counted = 0;   // earlier sends that count toward max_attempts
     std::uint64_t seq = 0;       // position in the send order
     TimePoint since{};           // when its window opened (enqueue, or retry due time - window)
     std::optional<ExponentialBackoff<>> backoff;  // created at the first retry
@@ -141,7 +149,7 @@ class BatchOrchestrator {
         return;
       }
       slot.pending.emplace(
-          Pending{std::move(request), 0, next_seq_++, sched_.now(), std::nullopt, false, {}});
+          Pending{std::move(request), 0, 0, next_seq_++, sched_.now(), std::nullopt, false, {}});
       ++live_items_;
       make_ready(it->first, slot);
       request_pump_locked();
@@ -150,6 +158,27 @@ class BatchOrchestrator {
     void flush(bool stop) {
       std::unique_lock lock(mutex_);
       if (stop) stopped_ = true;
+      flush_before_seq_ = next_seq_;
+      request_pump_now_locked();
+    }
+
+    bool flush_key(const Key& key) {
+      std::unique_lock lock(mutex_);
+      auto it = slots_.find(key);
+      if (it == slots_.end() || !it->second.pending) return false;
+      if (it->second.pending->waiting_retry) make_due_locked(it->first, it->second);
+      flush_before_seq_ = std::max(flush_before_seq_, it->second.pending->seq + 1);
+      request_pump_now_locked();
+      return true;
+    }
+
+    void retry_now() {
+      std::unique_lock lock(mutex_);
+      for (auto& [key, slot] : slots_) {
+        if (!slot.pending || !slot.pending->waiting_retry) continue;
+        if (slot.pending->backoff) slot.pending->backoff->reset();
+        make_due_locked(key, slot);
+      }
       flush_before_seq_ = next_seq_;
       request_pump_now_locked();
     }
@@ -280,7 +309,7 @@ class BatchOrchestrator {
         }
         if (events_.observer_count() > 0) {
           for (const Item& item : batch)
-            events_.on_next(Event{BatchEventKind::sent, item, {}, false});
+            events_.on_next(Event{BatchEventKind::sent, item, {}, false, false});
         }
         send(batch_id, std::move(batch));  // outside the lock: the transport may reply inline
       }
@@ -407,13 +436,19 @@ class BatchOrchestrator {
         auto node = in_flight_keys_.extract(batch_id);
         if (node.empty()) return;
         std::vector<Key>& keys = node.mapped();
+        const bool network = outcomes.empty();
         if (outcomes.size() != keys.size()) {
-          // A transport bug or a whole-batch failure: retry every item.
-          if (!outcomes.empty()) ++stats_.protocol_errors;
+          // A whole-batch failure (no answer) or a transport bug: retry every item.
+          if (network) {
+            ++stats_.network_failures;
+          } else {
+            ++stats_.protocol_errors;
+          }
           outcomes.assign(keys.size(), ItemOutcome::retry);
         }
         --in_flight_batches_;
-        for (std::size_t i = 0; i < keys.size(); ++i) settle_locked(keys[i], outcomes[i], events);
+        for (std::size_t i = 0; i < keys.size(); ++i)
+          settle_locked(keys[i], outcomes[i], network, events);
         request_pump_now_locked();
       }
       const bool observed = events_.observer_count() > 0;
@@ -423,7 +458,8 @@ class BatchOrchestrator {
       }
     }
 
-    void settle_locked(const Key& key, ItemOutcome outcome, std::vector<Event>& events) {
+    void settle_locked(const Key& key, ItemOutcome outcome, bool network,
+                       std::vector<Event>& events) {
       auto it = slots_.find(key);
       Slot& slot = it->second;
       Pending sent = std::move(*slot.in_flight);
@@ -438,19 +474,27 @@ class BatchOrchestrator {
         events.push_back(Event{BatchEventKind::delivered,
                                Item{key, std::move(sent.request), sent.attempts},
                                {},
+                               false,
                                false});
       } else {
-        ++sent.attempts;
-        if (outcome == ItemOutcome::retry && sent.attempts < options_.max_attempts) {
+        sent.attempts = saturating_increment(sent.attempts);
+        // A send that never reached the server says nothing about the item: unless the options
+        // say otherwise it is retried for as long as the network is away.
+        const bool counted = !network || options_.count_network_failures;
+        if (counted) sent.counted = saturating_increment(sent.counted);
+        if (outcome == ItemOutcome::retry &&
+            (!counted || options_.max_attempts == unlimited_attempts ||
+             sent.counted < options_.max_attempts)) {
           if (!sent.backoff) sent.backoff.emplace(options_.backoff, DefaultRandom(rng_.next_u64()));
           delay = sent.backoff->next_delay();
+          if (!delay && !counted) delay = options_.backoff.max;
         }
         if (!delay) {
           // Rejected or out of attempts. A newer request for the key stays queued on its own:
           // the server refused this data, not necessarily the newer one.
           events.push_back(Event{BatchEventKind::dead_lettered,
                                  Item{key, std::move(sent.request), sent.attempts}, Duration{},
-                                 outcome == ItemOutcome::reject});
+                                 outcome == ItemOutcome::reject, network});
           ++stats_.dead_letters;
           --live_items_;
         }
@@ -475,7 +519,7 @@ class BatchOrchestrator {
         } else {
           events.push_back(Event{BatchEventKind::dead_lettered,
                                  Item{key, std::move(sent.request), sent.attempts}, Duration{},
-                                 false});
+                                 false, false});
           ++stats_.dead_letters;
           ++stats_.merge_failures;
           --live_items_;
@@ -485,8 +529,8 @@ class BatchOrchestrator {
       if (delay) {
         ++stats_.retries;
         ++waiting_count_;
-        events.push_back(
-            Event{BatchEventKind::retrying, Item{key, sent.request, sent.attempts}, *delay, false});
+        events.push_back(Event{BatchEventKind::retrying, Item{key, sent.request, sent.attempts},
+                               *delay, false, network});
         sent.waiting_retry = true;
         slot.pending = std::move(sent);
         slot.pending->retry_timer =
@@ -501,12 +545,22 @@ class BatchOrchestrator {
       std::lock_guard lock(mutex_);
       auto it = slots_.find(key);
       if (it == slots_.end() || !it->second.pending || !it->second.pending->waiting_retry) return;
-      Pending& p = *it->second.pending;
+      make_due_locked(it->first, it->second);
+      request_pump_now_locked();
+    }
+
+    // A retry whose delay is over (or cut short): queued again, due at once.
+    void make_due_locked(const Key& key, Slot& slot) {
+      Pending& p = *slot.pending;
+      p.retry_timer.unsubscribe();
       --waiting_count_;
       p.seq = next_seq_++;
       p.since = sched_.now() - options_.window;  // its window has long passed: due at once
-      make_ready(it->first, it->second);
-      request_pump_now_locked();
+      make_ready(key, slot);
+    }
+
+    static std::uint32_t saturating_increment(std::uint32_t n) {
+      return n == UINT32_MAX ? n : n + 1;
     }
 
     Sched& sched_;

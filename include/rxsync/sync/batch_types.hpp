@@ -45,6 +45,9 @@ struct BatchEvent {
   BatchItem<Key, Req> item;
   Duration retry_in{};    // for `retrying`
   bool rejected = false;  // for `dead_lettered`: the server answered reject (not out of attempts)
+  // For `retrying` and `dead_lettered`: the batch never got an answer (the transport reported
+  // an empty outcome list or threw: offline, timeout, connection lost).
+  bool network = false;
 };
 
 template <class Key, class Req>
@@ -57,8 +60,9 @@ concept BatchTransportHasSend = requires(T& t, std::vector<BatchItem<Key, Req>> 
 };
 
 // Sends a batch and reports, through `done`, one outcome per item in the same order. `done` may
-// be called from inside send() or later from any thread; a whole-batch failure is `retry` for
-// every item.
+// be called from inside send() or later from any thread. A batch that never reached the server
+// (offline, timeout, connection lost) is reported with an empty outcome list: every item is then
+// retried, and BatchOptions::count_network_failures decides whether that counts as an attempt.
 template <class T, class Key, class Req>
 concept BatchTransport = BatchTransportHasSend<T, Key, Req>;
 
@@ -85,10 +89,18 @@ struct AppendMerge {  // containers: the queued request gains the newer elements
   }
 };
 
+// For BatchOptions::max_attempts (and SweeperOptions::max_attempts): never give up.
+inline constexpr std::uint32_t unlimited_attempts = UINT32_MAX;
+
 struct BatchOptions {
   Duration window = std::chrono::milliseconds(100);  // opened by the first request of a batch
-  std::size_t max_batch = 50;     // distinct keys per send; a full batch goes at once
-  std::size_t max_attempts = 3;   // sends per item, the first included
+  std::size_t max_batch = 50;    // distinct keys per send; a full batch goes at once
+  std::size_t max_attempts = 3;  // sends per item, the first included (unlimited_attempts: never)
+  // Whether a send that got no answer at all (network failure: an empty outcome list, or send()
+  // threw) counts toward max_attempts. When it does not, such an item is retried until the
+  // network is back however long that takes, after at most `backoff.max` between tries (the
+  // backoff's own max_retries does not end it either), and retry_now() sends it at once.
+  bool count_network_failures = true;
   BackoffOptions backoff{};       // delay before an item marked `retry` is sent again
   std::size_t max_in_flight = 1;  // batches awaiting a reply; 1 keeps every key's order trivially
   std::size_t dead_letter_replay = 1024;  // dead letters kept for late dead_letters() subscribers
@@ -125,18 +137,19 @@ inline void validate_batch_options(const BatchOptions& o) {
 }
 
 struct BatchStats {
-  std::uint64_t enqueued = 0;         // enqueue() calls
-  std::uint64_t merged = 0;           // enqueue() calls folded into a queued or retrying item
-  std::uint64_t merge_failures = 0;   // Merge threw folding a newer request into a retry
-  std::uint64_t batches = 0;          // send() calls
-  std::uint64_t items_sent = 0;       // items across all sends, retries included
-  std::uint64_t delivered = 0;        // items acknowledged `ok`
-  std::uint64_t retries = 0;          // items scheduled for another send
-  std::uint64_t dead_letters = 0;     // items rejected or out of attempts
-  std::uint64_t protocol_errors = 0;  // replies with the wrong number of outcomes (all retried)
-  std::size_t queued = 0;             // waiting for a send (including retries now due)
-  std::size_t waiting_retry = 0;      // waiting out a backoff delay
-  std::size_t in_flight = 0;          // items sent and not yet answered
+  std::uint64_t enqueued = 0;          // enqueue() calls
+  std::uint64_t merged = 0;            // enqueue() calls folded into a queued or retrying item
+  std::uint64_t merge_failures = 0;    // Merge threw folding a newer request into a retry
+  std::uint64_t batches = 0;           // send() calls
+  std::uint64_t items_sent = 0;        // items across all sends, retries included
+  std::uint64_t delivered = 0;         // items acknowledged `ok`
+  std::uint64_t retries = 0;           // items scheduled for another send
+  std::uint64_t network_failures = 0;  // batches that got no answer (empty outcomes, or threw)
+  std::uint64_t dead_letters = 0;      // items rejected or out of attempts
+  std::uint64_t protocol_errors = 0;   // replies with the wrong number of outcomes (all retried)
+  std::size_t queued = 0;              // waiting for a send (including retries now due)
+  std::size_t waiting_retry = 0;       // waiting out a backoff delay
+  std::size_t in_flight = 0;           // items sent and not yet answered
 };
 
 }  // namespace rxsync
