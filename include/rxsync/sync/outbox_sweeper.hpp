@@ -23,6 +23,7 @@
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/publish_subject.hpp>
+#include <rxsync/sync/batch_types.hpp>
 
 namespace rxsync {
 
@@ -31,6 +32,7 @@ struct SweeperOptions {
   Duration min_age =
       std::chrono::seconds(30);    // fresh, never-tried records belong to the fast path
   std::uint32_t max_attempts = 5;  // failures after which a record is given up
+                                   // (unlimited_attempts: never)
   Duration in_flight_timeout =
       std::chrono::minutes(5);  // an offer with no news since is re-offered
 };
@@ -129,7 +131,7 @@ class OutboxSweeper {
         std::unordered_map<Key, Offered> still_offered;
         for (Record& rec : outbox.pending()) {
           if (rec.failed) continue;
-          if (rec.attempts >= options.max_attempts) {
+          if (options.max_attempts != unlimited_attempts && rec.attempts >= options.max_attempts) {
             const std::string error = "gave up after " + std::to_string(rec.attempts) +
                                       " attempts; last error: " + rec.last_error;
             if (outbox.mark_failed(rec.key, rec.version, error)) {

@@ -22,6 +22,8 @@
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/resilience/backoff.hpp>
+#include <rxsync/rx/subjects/behavior_subject.hpp>
+#include <rxsync/rx/subjects/publish_subject.hpp>
 #include <rxsync/sync/sync_types.hpp>
 
 namespace rxsync {
@@ -32,6 +34,9 @@ struct SimNetworkOptions {
   Duration min_delay = std::chrono::milliseconds(1);   // one-way latency, uniform in
   Duration max_delay = std::chrono::milliseconds(20);  // [min, max]: messages overtake each other
   Duration timeout = std::chrono::seconds(1);          // a client gives up on an unanswered request
+  // After a push changes the server state, every other online client gets a poke ("something
+  // new", like a WebSocket server's) after one latency, lost with probability `loss`.
+  bool pokes = true;
   std::uint64_t seed = 1;
 };
 
@@ -65,6 +70,7 @@ struct SimNetworkStats {
   std::uint64_t changes_applied = 0;     // pushed changes merged into the server state
   std::uint64_t duplicates_ignored = 0;  // pushed changes already applied (or older): no effect
   std::uint64_t pulls_served = 0;
+  std::uint64_t pokes_sent = 0;  // pokes delivered to clients
 };
 
 template <class Key, class Value, class Sched, class Merge = CrdtMerge, class Hash = std::hash<Key>>
@@ -112,7 +118,7 @@ class SimNetwork {
     void send(std::vector<Item> batch, BatchDone<Key, Change<Value>> done) {
       net_.request<std::vector<ItemOutcome>>(
           *this, std::move(done),
-          [batch = std::move(batch)](SimNetwork& net) { return net.apply(batch); },
+          [batch = std::move(batch), this](SimNetwork& net) { return net.apply(batch, *this); },
           std::vector<ItemOutcome>{});
     }
     void pull(std::uint64_t cursor, PullDone<Key, Value> done) {
@@ -125,9 +131,18 @@ class SimNetwork {
           std::move(failed));
     }
     // A partition: while offline, requests fail at once and responses in flight are lost.
-    void set_online(bool online) noexcept { online_ = online; }
+    void set_online(bool online) {
+      if (online_ == online) return;
+      online_ = online;
+      connectivity_.on_next(online);
+    }
     bool online() const noexcept { return online_; }
     const std::string& id() const noexcept { return id_; }
+    // The online state now, then each change: what a SyncService follows to resend and pull
+    // at once when a partition heals.
+    Observable<bool> connectivity() const { return connectivity_.as_observable(); }
+    // The server's "something new" signals (with its head cursor), see SimNetworkOptions::pokes.
+    Observable<std::uint64_t> pokes() const { return pokes_.as_observable(); }
 
    private:
     friend class SimNetwork;
@@ -135,6 +150,8 @@ class SimNetwork {
     SimNetwork& net_;
     std::string id_;
     bool online_ = true;
+    BehaviorSubject<bool, Synchronized> connectivity_{true};
+    PublishSubject<std::uint64_t, Synchronized> pokes_;
   };
 
  private:
@@ -210,7 +227,8 @@ class SimNetwork {
     }
   }
 
-  std::vector<ItemOutcome> apply(const std::vector<Item>& batch) {
+  std::vector<ItemOutcome> apply(const std::vector<Item>& batch, const Client& from) {
+    const std::uint64_t head_before = seq_;
     std::vector<ItemOutcome> outcomes;
     outcomes.reserve(batch.size());
     for (const Item& item : batch) {
@@ -235,7 +253,25 @@ class SimNetwork {
       ++stats_.changes_applied;
       outcomes.push_back(ItemOutcome::ok);
     }
+    if (options_.pokes && seq_ != head_before) poke_all_but(from);
     return outcomes;
+  }
+
+  void poke_all_but(const Client& from) {
+    std::weak_ptr<const char> alive = alive_;
+    for (auto& [id, client] : clients_) {
+      Client* c = client.get();
+      if (c == &from || !c->online()) continue;
+      if (chance(options_.loss)) {
+        ++stats_.lost;
+        continue;
+      }
+      sched_.schedule_after(latency(), [this, alive, c, head = seq_] {
+        if (alive.expired() || !c->online()) return;
+        ++stats_.pokes_sent;
+        c->pokes_.on_next(head);
+      });
+    }
   }
 
   PullResult<Key, Value> changes_since(std::uint64_t cursor) {

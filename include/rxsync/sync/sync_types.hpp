@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <rxsync/crdt/merge.hpp>
+#include <rxsync/rx/observable.hpp>
 #include <rxsync/sync/batch_types.hpp>
 
 namespace rxsync {
@@ -28,14 +29,20 @@ struct Change {
   friend bool operator==(const Change&, const Change&) = default;
 };
 
-// A pull answer: every key changed since `cursor`, with the server's current value, and the
-// cursor to ask from next time. ok = false (with an error) when the pull failed.
+// A pull answer: keys changed since `cursor`, with the server's current value, and the cursor
+// to ask from next time. ok = false (with an error) when the pull failed. A server may answer
+// page by page: `more` says that further changes follow from `cursor` (the client pulls again at
+// once). `reset` says that the cursor sent belonged to another server state (a replaced or
+// restored store): the page starts from the beginning, and the client pushes its whole local
+// state again, which is safe because merges are joins.
 template <class Key, class Value>
 struct PullResult {
   bool ok = true;
   std::string error;
   std::vector<std::pair<Key, Value>> changes;
   std::uint64_t cursor = 0;
+  bool more = false;
+  bool reset = false;
 };
 
 template <class Key, class Value>
@@ -46,10 +53,26 @@ concept SyncTransportHasPull = requires(T& t, std::uint64_t cursor, PullDone<Key
   t.pull(cursor, std::move(done));
 };
 
-// Push side: a BatchTransport of Change<Value>; pull side: pull(cursor, done).
+// Push side: a BatchTransport of Change<Value>; pull side: pull(cursor, done). A pull must always
+// answer, with ok = false when it fails (a transport puts its own timeout on it).
 template <class T, class Key, class Value>
 concept SyncTransport =
     BatchTransport<T, Key, Change<Value>> && SyncTransportHasPull<T, Key, Value>;
+
+// Optional, detected by SyncService: the transport tells whether it can reach the server (the
+// current state on subscribe, then each change). A service follows it: going online sends every
+// waiting edit and pulls at once.
+template <class T>
+concept ReportsConnectivity = requires(T& t) {
+  { t.connectivity() } -> std::convertible_to<Observable<bool>>;
+};
+// Optional, detected by SyncService: the server says "there is something new" (a WebSocket or
+// SSE poke, with the server's head cursor), and the service pulls at once instead of waiting
+// for its next poll.
+template <class T>
+concept ReportsPokes = requires(T& t) {
+  { t.pokes() } -> std::convertible_to<Observable<std::uint64_t>>;
+};
 
 template <class T, class Key, class Value>
 consteval bool check_sync_transport() {
