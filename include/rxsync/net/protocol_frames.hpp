@@ -129,9 +129,10 @@ struct ProtocolError : std::runtime_error {
 // client's delta is never mistaken for a full value.
 enum class ValueEncoding : std::uint8_t { full = 0 };
 
-// Each frame and element struct lists its fields once, in wire order, in fields(); the codec in
-// protocol.hpp walks that list both ways, so encoder and decoder cannot disagree. kMinWireSize
-// (elements only) is the smallest encoding, which bounds a count by the bytes left.
+// The structs below are plain value types (no thread-safety concerns). Each lists its fields once,
+// in wire order, in fields(); the codec in protocol.hpp walks that list both ways, so encoder and
+// decoder cannot disagree. kMinWireSize (elements only) is the smallest encoding, which bounds a
+// count by the bytes left.
 
 // One pushed change: (key, origin, version) identifies it, as in rxsync::Change.
 struct WireChange {
