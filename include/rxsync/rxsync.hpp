@@ -46,6 +46,7 @@
 #include <rxsync/sync/batch_orchestrator.hpp>
 #include <rxsync/sync/batch_types.hpp>
 #include <rxsync/sync/call_result.hpp>
+#include <rxsync/sync/digest.hpp>
 #include <rxsync/sync/optimistic.hpp>
 #include <rxsync/sync/outbox.hpp>
 #include <rxsync/sync/outbox_sweeper.hpp>
