@@ -11,7 +11,7 @@
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
 #include <rxsync/storage/file_storage.hpp>
 #include <rxsync/storage/memory_storage.hpp>
-#include <rxsync/sync/sim_network.hpp>
+#include <rxsync/testing/sim_network.hpp>
 #include <rxsync/sync/sync_service.hpp>
 #if RXSYNC_EXAMPLE_SQLITE
 #include <rxsync/adapters/sqlite_storage.hpp>

@@ -3,9 +3,10 @@
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
 #include <rxsync/storage/file_storage.hpp>
 #include <rxsync/storage/memory_storage.hpp>
-#include <rxsync/sync/sim_network.hpp>
+#include <rxsync/sync/digest.hpp>
 #include <rxsync/sync/sync_service.hpp>
 #include <rxsync/testing/convergence.hpp>
+#include <rxsync/testing/sim_network.hpp>
 
 #include "../storage/storage_test_support.hpp"
 #include "rxsync_catch.hpp"
@@ -385,4 +386,50 @@ TEST_CASE("make_sync_service builds a service in one line", "[sync]") {
   CHECK(net.server_value("k") == GSet{{"x"}});
   Service moved = std::move(s);  // movable, like any handle
   CHECK(moved.status("k").state == SyncState::synced);
+}
+
+TEST_CASE("a server that loses its store gets the clients' state back", "[sync][offline]") {
+  rxsync::VirtualTimeScheduler sched;
+  Net net(sched);
+  rxsync::MemoryStorage sa, sb;
+  Service a(sched, net.client("a"), sa, defaults("a"));
+  Service b(sched, net.client("b"), sb, defaults("b"));
+  a.start();
+  b.start();
+  a.queue_for_sync("from-a", GSet{{"1"}});
+  b.queue_for_sync("from-b", GSet{{"2"}});
+  REQUIRE(rxsync::testing::run_until_converged(sched, 10s, a, b));
+  REQUIRE(net.server_state().size() == 2);
+
+  net.replace_server_store();  // restored from an empty backup: a new epoch
+  CHECK(net.server_state().empty());
+  a.pull_now();
+  b.pull_now();
+  const auto result =
+      rxsync::testing::run_until_converged(sched, 10s, a, b, rxsync::testing::server_of(net));
+  INFO(result.why_not);
+  CHECK(result.converged);
+  CHECK(net.server_state().size() == 2);
+  CHECK(a.stats().resets == 1);
+  CHECK(b.stats().resets == 1);
+  CHECK(net.digest_line() ==
+        rxsync::digest_of<rxsync::DefaultCodec>(a.values()));  // the server has it all again
+}
+
+TEST_CASE("a page size smaller than the state is pulled page by page", "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  rxsync::SimNetworkOptions o;
+  o.page_size = 4;
+  Net net(sched, o);
+  rxsync::MemoryStorage sa, sb;
+  Service a(sched, net.client("a"), sa, defaults("a"));
+  a.start();
+  for (int i = 0; i < 21; ++i) a.queue_for_sync("k" + std::to_string(i), GSet{{"v"}});
+  REQUIRE(rxsync::testing::run_until_converged(sched, 10s, a));
+  Service b(sched, net.client("b"), sb, defaults("b"));
+  b.start();
+  b.pull_now();
+  sched.advance_by(1s);
+  CHECK(b.values().size() == 21);
+  CHECK(b.stats().pulls >= 6);
 }

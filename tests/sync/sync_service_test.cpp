@@ -3,8 +3,8 @@
 #include <rxsync/schedulers/run_loop.hpp>
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
 #include <rxsync/storage/memory_storage.hpp>
-#include <rxsync/sync/sim_network.hpp>
 #include <rxsync/sync/sync_service.hpp>
+#include <rxsync/testing/sim_network.hpp>
 
 #include "rxsync_catch.hpp"
 #include "sync_test_support.hpp"
