@@ -1,6 +1,6 @@
 // rxsync/rxsync.hpp - everything in rxsync except the adapters (which need third-party
 // libraries: include <rxsync/adapters/...> and link rxsync::sqlite) and the test helpers
-// (<rxsync/testing/marbles.hpp>).
+// (<rxsync/testing/marbles.hpp>, <rxsync/testing/sim_network.hpp>).
 //
 // Convenient, but each component also has its own header, which compiles faster; see
 // docs/architecture.md for the layers.
@@ -51,7 +51,8 @@
 #include <rxsync/sync/outbox.hpp>
 #include <rxsync/sync/outbox_sweeper.hpp>
 #include <rxsync/sync/resilient_client.hpp>
-#include <rxsync/sync/sim_network.hpp>
+#include <rxsync/sync/server_core.hpp>
+#include <rxsync/sync/server_store.hpp>
 #include <rxsync/sync/sync_service.hpp>
 #include <rxsync/sync/sync_status.hpp>
 #include <rxsync/sync/sync_types.hpp>
