@@ -136,9 +136,11 @@ class ServerCore {
     {
       std::lock_guard lock(push_mutex_);
       try {
-        auto tx = store_.begin();
-        for (const ServerChange& c : changes) out.push_back(apply(*tx, c, delta, state_changed));
-        tx->commit();
+        {
+          auto tx = store_.begin();  // a backend may hold its lock until the tx is gone
+          for (const ServerChange& c : changes) out.push_back(apply(*tx, c, delta, state_changed));
+          tx->commit();
+        }
         head = store_.head();
       } catch (const std::exception& e) {
         out.assign(changes.size(),
