@@ -260,6 +260,67 @@ TEST_CASE("FileStorage: a flipped high bit in a middle record's key length keeps
             side + "'");
 }
 
+TEST_CASE("FileStorage: a second recovery at the same offset never overwrites a side file",
+          "[storage][file][recovery]") {
+  TempDir dir;
+  const auto path = dir.file("log");
+  {
+    FileStorage s(path);
+    for (int i = 0; i < 4; ++i) {
+      s.put("k" + std::to_string(i), "v" + std::to_string(i));
+    }
+  }
+  std::string bytes = read_file(path);
+  bytes[16 + 13] ^= 0x01;  // record 0's key: a checksum mismatch at offset 16
+  const std::string base = path.string() + ".dropped-16";
+  // A side file from an earlier recovery, and one cut short by a crash during recovery.
+  write_file(base, "an earlier side file");
+  write_file(base + ".1", "partial");
+
+  write_file(path, bytes);
+  {
+    FileStorage s(path);
+    CHECK(s.recovery_report().dropped_bytes_saved_to == base + ".2");
+  }
+  write_file(path, bytes);  // the same damage again
+  {
+    FileStorage s(path);
+    CHECK(s.recovery_report().dropped_bytes_saved_to == base + ".3");
+  }
+  CHECK(read_file(base) == "an earlier side file");
+  CHECK(read_file(base + ".1") == "partial");
+  CHECK(read_file(base + ".2") == bytes.substr(16));
+  CHECK(read_file(base + ".3") == bytes.substr(16));
+}
+
+TEST_CASE("FileStorage: with every side file name taken, recovery refuses and says what to do",
+          "[storage][file][recovery]") {
+  TempDir dir(storage_test::memory_backed_temp_root());
+  const auto path = dir.file("log");
+  {
+    FileStorage s(path);
+    s.put("a", "1");
+    s.put("b", "2");
+  }
+  std::string bytes = read_file(path);
+  bytes[16 + 13] ^= 0x01;  // record 0's key: record 1 follows, valid
+  write_file(path, bytes);
+  const std::string base = path.string() + ".dropped-16";
+  write_file(base, "taken");
+  for (int n = 1; n < 1000; ++n) {
+    write_file(base + "." + std::to_string(n), "taken");
+  }
+  REQUIRE_THROWS_AS(FileStorage(path), FileStorageError);
+  REQUIRE_THROWS_WITH(FileStorage(path),
+                      rxsync_test::contains("'" + path.string() +
+                                            "': is damaged at offset 16 and was left untouched"));
+  REQUIRE_THROWS_WITH(FileStorage(path), rxsync_test::contains("move them elsewhere"));
+  CHECK(read_file(path) == bytes);
+  std::filesystem::remove(base + ".500");
+  FileStorage s(path);
+  CHECK(s.recovery_report().dropped_bytes_saved_to == base + ".500");
+}
+
 TEST_CASE("FileStorage: a record of an unknown type is saved, never destroyed",
           "[storage][file][recovery]") {
   TempDir dir;

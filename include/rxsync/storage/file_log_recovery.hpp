@@ -82,13 +82,40 @@ inline void describe_dropped_bytes(std::string_view data, ParseStatus first,
   }
 }
 
-// Copies `bytes` (the log's tail from `offset`) to a side file and makes the file and its name
-// durable: only then may the log be cut, so a crash at any point of recovery loses nothing.
-// Returns the side file's name.
+// The n-th name tried for the side file of the bytes dropped at `offset`.
+inline std::filesystem::path side_file_name(const std::filesystem::path& log, std::uint64_t offset,
+                                            unsigned n) {
+  std::string name = log.string() + ".dropped-" + std::to_string(offset);
+  if (n > 0) {
+    name += "." + std::to_string(n);
+  }
+  return name;
+}
+
+inline constexpr unsigned kMaxSideFilesPerOffset = 1000;
+
+// Copies `bytes` (the log's tail from report.first_bad_offset) to a side file that did not
+// exist before, and makes the file and its name durable: only then may the log be cut, so a
+// crash at any point of recovery loses nothing (the next open saves the tail again, under the
+// next free name; a copy cut short by the crash stays behind, unused). Returns the side file's
+// name.
 inline std::filesystem::path save_dropped_bytes(const std::filesystem::path& log,
-                                                std::string_view bytes, std::uint64_t offset) {
-  const std::filesystem::path side = log.string() + ".dropped-" + std::to_string(offset);
-  UniqueFd out = open_file(side, O_WRONLY | O_CREAT | O_TRUNC);
+                                                std::string_view bytes,
+                                                const RecoveryReport& report) {
+  const std::uint64_t offset = report.first_bad_offset;
+  std::filesystem::path side;
+  UniqueFd out;
+  for (unsigned n = 0; !out && n < kMaxSideFilesPerOffset; ++n) {
+    side = side_file_name(log, offset, n);
+    out = create_new_file(side);
+  }
+  if (!out) {
+    throw FileStorageError(
+        log, "is damaged at offset " + std::to_string(offset) + " and was left untouched: " +
+                 std::to_string(kMaxSideFilesPerOffset) + " side files for that offset exist " +
+                 "already (" + quoted_path(side_file_name(log, offset, 0)) + " to " +
+                 quoted_path(side) + "); move them elsewhere and open it again");
+  }
   write_all_at(out.get(), bytes.data(), bytes.size(), 0, side);
   sync_full(out.get(), side);
   sync_directory(log.parent_path());

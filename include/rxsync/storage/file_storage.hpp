@@ -372,7 +372,7 @@ inline void FileStorage::open_and_recover() {
     }
     if (report_.valid_records_dropped > 0) {
       report_.dropped_bytes_saved_to =
-          fl::save_dropped_bytes(path_, std::string_view(data).substr(offset), offset);
+          fl::save_dropped_bytes(path_, std::string_view(data).substr(offset), report_);
     }
     detail::truncate_fd(fd_.get(), offset, path_);
     detail::sync_data(fd_.get(), path_);
