@@ -321,6 +321,25 @@ TEST_CASE("FileStorage: with every side file name taken, recovery refuses and sa
   CHECK(s.recovery_report().dropped_bytes_saved_to == base + ".500");
 }
 
+TEST_CASE("FileStorage: a side file gets the log's permissions", "[storage][file][recovery]") {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  const auto path = dir.file("log");
+  {
+    FileStorage s(path);
+    s.put("secret", "1");
+    s.put("secret", "2");
+  }
+  std::string bytes = read_file(path);
+  bytes[16 + 13] ^= 0x01;  // record 0's key: record 1 follows, valid
+  write_file(path, bytes);
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  FileStorage s(path);
+  REQUIRE_FALSE(s.recovery_report().dropped_bytes_saved_to.empty());
+  CHECK(fs::status(s.recovery_report().dropped_bytes_saved_to).permissions() ==
+        (fs::perms::owner_read | fs::perms::owner_write));
+}
+
 TEST_CASE("FileStorage: a record of an unknown type is saved, never destroyed",
           "[storage][file][recovery]") {
   TempDir dir;

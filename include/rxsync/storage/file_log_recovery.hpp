@@ -97,9 +97,9 @@ inline constexpr unsigned kMaxSideFilesPerOffset = 1000;
 // Copies `bytes` (the log's tail from report.first_bad_offset) to a side file that did not
 // exist before, and makes the file and its name durable: only then may the log be cut, so a
 // crash at any point of recovery loses nothing (the next open saves the tail again, under the
-// next free name; a copy cut short by the crash stays behind, unused). Returns the side file's
-// name.
-inline std::filesystem::path save_dropped_bytes(const std::filesystem::path& log,
+// next free name; a copy cut short by the crash stays behind, unused). It gets the log's
+// permissions (`mode`): it holds the same data. Returns the side file's name.
+inline std::filesystem::path save_dropped_bytes(const std::filesystem::path& log, ::mode_t mode,
                                                 std::string_view bytes,
                                                 const RecoveryReport& report) {
   const std::uint64_t offset = report.first_bad_offset;
@@ -107,7 +107,7 @@ inline std::filesystem::path save_dropped_bytes(const std::filesystem::path& log
   UniqueFd out;
   for (unsigned n = 0; !out && n < kMaxSideFilesPerOffset; ++n) {
     side = side_file_name(log, offset, n);
-    out = create_new_file(side);
+    out = create_new_file(side, mode);
   }
   if (!out) {
     throw FileStorageError(

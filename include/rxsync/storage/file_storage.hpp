@@ -372,7 +372,8 @@ inline void FileStorage::open_and_recover() {
     }
     if (report_.valid_records_dropped > 0) {
       report_.dropped_bytes_saved_to =
-          fl::save_dropped_bytes(path_, std::string_view(data).substr(offset), report_);
+          fl::save_dropped_bytes(path_, static_cast<::mode_t>(st.st_mode & 07777),
+                                 std::string_view(data).substr(offset), report_);
     }
     detail::truncate_fd(fd_.get(), offset, path_);
     detail::sync_data(fd_.get(), path_);
