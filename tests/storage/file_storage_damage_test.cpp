@@ -3,6 +3,11 @@
 // report names, and the store never returns a value that was not put under its key.
 #include <rxsync/storage/file_storage.hpp>
 
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -229,7 +234,13 @@ TEST_CASE("FileStorage: a flipped high bit in a middle record's key length keeps
 
   FileStorageOptions strict;
   strict.recovery = RecoveryPolicy::fail;
-  REQUIRE_THROWS_AS(FileStorage(path, strict), FileStorageError);
+  REQUIRE_THROWS_WITH(FileStorage(path, strict), rxsync_test::contains(path.string()));
+  REQUIRE_THROWS_WITH(FileStorage(path, strict),
+                      rxsync_test::contains("is damaged at offset 62 (bad record length; 184 "
+                                            "bytes from there hold 7 records with valid "
+                                            "checksums and 23 damaged bytes)"));
+  REQUIRE_THROWS_WITH(FileStorage(path, strict),
+                      rxsync_test::contains("Open it with RecoveryPolicy::truncate_tail"));
   CHECK(read_file(path) == bytes);
 
   FileStorage s(path);
@@ -370,6 +381,68 @@ TEST_CASE("FileStorage: a record of an unknown type is saved, never destroyed",
   CHECK(report.dropped_records[0].key == "f");
   CHECK(read_file(report.dropped_bytes_saved_to) == future);
   CHECK(dump(s) == Model{{"a", "1"}});
+}
+
+// RLIMIT_FSIZE makes writing the side file fail with EFBIG (as ENOSPC would); in a child
+// process, so no other file of this test runner can hit the limit.
+TEST_CASE("FileStorage: when the side file cannot be written the log is left untouched",
+          "[storage][file][recovery]") {
+  TempDir dir;
+  const auto path = dir.file("log");
+  {
+    FileStorage s(path);
+    for (int i = 0; i < 4; ++i) {
+      s.put("k" + std::to_string(i), std::string(100, static_cast<char>('a' + i)));
+    }
+  }
+  std::string bytes = read_file(path);
+  bytes[16 + 20] ^= 0x01;  // record 0's value: three valid records follow
+  write_file(path, bytes);
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::string what = "opened";
+    ::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit tight {};
+    ::getrlimit(RLIMIT_FSIZE, &tight);
+    tight.rlim_cur = 50;
+    ::setrlimit(RLIMIT_FSIZE, &tight);
+    try {
+      FileStorage s(path);
+    } catch (const std::system_error& e) {
+      what = (e.code().value() == EFBIG ? "EFBIG: " : "other errno: ") + std::string(e.what());
+    } catch (const std::exception& e) {
+      what = std::string("other exception: ") + e.what();
+    }
+    const auto written = ::write(fds[1], what.data(), what.size());
+    ::_exit(written == static_cast<ssize_t>(what.size()) ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::string what;
+  char buf[512];
+  for (ssize_t got; (got = ::read(fds[0], buf, sizeof buf)) > 0;) {
+    what.append(buf, static_cast<std::size_t>(got));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_THAT(what, rxsync_test::contains("EFBIG: "));
+  CHECK_THAT(what, rxsync_test::contains(path.string()));
+  CHECK_THAT(what, rxsync_test::contains("is damaged at offset 16 and was left untouched"));
+  CHECK_THAT(what, rxsync_test::contains("could not write '" + path.string() + ".dropped-16'"));
+  CHECK_THAT(what, rxsync_test::contains("open it again"));
+  CHECK(read_file(path) == bytes);
+
+  // The incomplete copy was removed; once writing works again, recovery saves the tail.
+  CHECK(side_files(path).empty());
+  FileStorage s(path);
+  CHECK(s.recovery_report().dropped_bytes_saved_to == path.string() + ".dropped-16");
+  CHECK(read_file(path.string() + ".dropped-16") == bytes.substr(16));
 }
 
 TEST_CASE("FileStorage damage: truncation at every length", "[storage][file][recovery]") {

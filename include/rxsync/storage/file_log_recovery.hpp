@@ -3,7 +3,7 @@
 // Past the first record that cannot be replayed, every byte offset is tried as the start of a
 // record, so records after damaged bytes are found even when a damaged length has lost the
 // alignment. They are never replayed (docs/storage.md, "Recovery on open", says why): every byte
-// from the damage on is saved to a side file, synced, before the log is cut.
+// from the damage on is saved to a new side file, synced, before the log is cut.
 #pragma once
 
 #include <cstdint>
@@ -104,22 +104,81 @@ inline std::filesystem::path save_dropped_bytes(const std::filesystem::path& log
                                                 const RecoveryReport& report) {
   const std::uint64_t offset = report.first_bad_offset;
   std::filesystem::path side;
-  UniqueFd out;
-  for (unsigned n = 0; !out && n < kMaxSideFilesPerOffset; ++n) {
-    side = side_file_name(log, offset, n);
-    out = create_new_file(side, mode);
+  const char* step = "create";
+  try {
+    UniqueFd out;
+    for (unsigned n = 0; !out && n < kMaxSideFilesPerOffset; ++n) {
+      side = side_file_name(log, offset, n);
+      out = create_new_file(side, mode);
+    }
+    if (!out) {
+      throw FileStorageError(
+          log, "is damaged at offset " + std::to_string(offset) + " and was left untouched: " +
+                   std::to_string(kMaxSideFilesPerOffset) + " side files for that offset exist " +
+                   "already (" + quoted_path(side_file_name(log, offset, 0)) + " to " +
+                   quoted_path(side) + "); move them elsewhere and open it again");
+    }
+    step = "write";
+    write_all_at(out.get(), bytes.data(), bytes.size(), 0, side);
+    step = "fsync";
+    sync_full(out.get(), side);
+    step = "fsync the directory of";
+    sync_directory(log.parent_path());
+  } catch (const std::system_error& e) {
+    if (step != std::string_view("create")) {
+      // The log stays as it was, so the incomplete copy is only clutter; the next attempt
+      // reuses its name.
+      std::error_code ignored;
+      std::filesystem::remove(side, ignored);
+    }
+    throw std::system_error(
+        e.code(),
+        "FileStorage " + quoted_path(log) + " is damaged at offset " + std::to_string(offset) +
+            " and was left untouched: the " + std::to_string(bytes.size()) +
+            " bytes from there, holding " + std::to_string(report.valid_records_dropped) +
+            " records with valid checksums, must be saved to a side file before the log is " +
+            "cut, but could not " + step + " " + quoted_path(side) +
+            "; fix that (free space, permissions) and open it again, or open it with " +
+            "RecoveryPolicy::fail to inspect it");
   }
-  if (!out) {
-    throw FileStorageError(
-        log, "is damaged at offset " + std::to_string(offset) + " and was left untouched: " +
-                 std::to_string(kMaxSideFilesPerOffset) + " side files for that offset exist " +
-                 "already (" + quoted_path(side_file_name(log, offset, 0)) + " to " +
-                 quoted_path(side) + "); move them elsewhere and open it again");
-  }
-  write_all_at(out.get(), bytes.data(), bytes.size(), 0, side);
-  sync_full(out.get(), side);
-  sync_directory(log.parent_path());
   return side;
+}
+
+// Truncates the log at report.first_bad_offset, durably. A failure is safe to retry: what was
+// saved is durable, and a log that is still long is recovered (and saved, under a new name)
+// again.
+inline void cut_log(int fd, const std::filesystem::path& log, const RecoveryReport& report) {
+  const char* step = "ftruncate";
+  try {
+    truncate_fd(fd, report.first_bad_offset, log);
+    step = "fdatasync";
+    sync_data(fd, log);
+  } catch (const std::system_error& e) {
+    const std::string saved =
+        report.dropped_bytes_saved_to.empty()
+            ? std::string()
+            : "; the bytes from there are saved in " + quoted_path(report.dropped_bytes_saved_to);
+    throw std::system_error(e.code(), "FileStorage " + quoted_path(log) + " is damaged at offset " +
+                                          std::to_string(report.first_bad_offset) +
+                                          " and could not be cut there (" + step + " failed)" +
+                                          saved + "; fix the cause and open it again");
+  }
+}
+
+// The text of the FileStorageError that RecoveryPolicy::fail throws.
+inline std::string damage_refused(const RecoveryReport& report) {
+  std::string s = "is damaged at offset " + std::to_string(report.first_bad_offset) + " (" +
+                  to_string(report.issue) + "; " + std::to_string(report.bytes_dropped) +
+                  " bytes from there hold " + std::to_string(report.valid_records_dropped) +
+                  " records with valid checksums and " + std::to_string(report.damaged_bytes()) +
+                  " damaged bytes) and was left untouched. Open it with " +
+                  "RecoveryPolicy::truncate_tail to keep the " +
+                  std::to_string(report.records_replayed) + " records before offset " +
+                  std::to_string(report.first_bad_offset);
+  s += report.valid_records_dropped > 0
+           ? " and save the bytes from there in a side file, or restore it from a backup"
+           : " and drop the rest, or restore it from a backup";
+  return s;
 }
 
 }  // namespace detail::file_log

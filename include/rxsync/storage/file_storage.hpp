@@ -368,15 +368,14 @@ inline void FileStorage::open_and_recover() {
     report_.first_bad_offset = offset;
     fl::describe_dropped_bytes(data, status, report_);
     if (options_.recovery == RecoveryPolicy::fail) {
-      throw FileStorageError(path_, "is damaged and was left untouched: " + report_.describe());
+      throw FileStorageError(path_, fl::damage_refused(report_));
     }
     if (report_.valid_records_dropped > 0) {
       report_.dropped_bytes_saved_to =
           fl::save_dropped_bytes(path_, static_cast<::mode_t>(st.st_mode & 07777),
                                  std::string_view(data).substr(offset), report_);
     }
-    detail::truncate_fd(fd_.get(), offset, path_);
-    detail::sync_data(fd_.get(), path_);
+    fl::cut_log(fd_.get(), path_, report_);
   }
   report_.bytes_kept = file_size_;
   maybe_compact_locked();
