@@ -269,6 +269,16 @@ TEST_CASE("FileStorage: a flipped high bit in a middle record's key length keeps
         "bad record length at offset 62: 184 bytes and 8 records dropped (7 with valid "
         "checksums), 2 records kept; 23 damaged bytes in 1 range; dropped bytes saved to '" +
             side + "'");
+
+  // The application gets the saved records back.
+  const auto saved = rxsync::read_side_file(side);
+  REQUIRE(saved.size() == 7);
+  for (std::size_t i = 0; i < 7; ++i) {
+    CHECK(saved[i].offset == 23 + 23 * i);
+    CHECK(saved[i].type == LogRecordType::put);
+    CHECK(saved[i].key == "key" + std::to_string(i + 3));
+    CHECK(saved[i].value == "value" + std::to_string(i + 3));
+  }
 }
 
 TEST_CASE("FileStorage: a second recovery at the same offset never overwrites a side file",

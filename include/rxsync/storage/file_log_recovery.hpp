@@ -4,6 +4,7 @@
 // record, so records after damaged bytes are found even when a damaged length has lost the
 // alignment. They are never replayed (docs/storage.md, "Recovery on open", says why): every byte
 // from the damage on is saved to a new side file, synced, before the log is cut.
+// read_side_file() gives the records in a side file back to the application.
 #pragma once
 
 #include <cstdint>
@@ -182,5 +183,32 @@ inline std::string damage_refused(const RecoveryReport& report) {
 }
 
 }  // namespace detail::file_log
+
+// A record with a valid checksum in a side file written by FileStorage's recovery.
+struct SideFileRecord {
+  std::uint64_t offset = 0;  // in the side file; it was at first_bad_offset + offset in the log
+  LogRecordType type = LogRecordType::put;
+  std::string key;
+  std::string value;
+};
+
+// Reads back every record with a valid checksum in a side file (RecoveryReport::
+// dropped_bytes_saved_to), in file order: the same records the report listed as dropped. What
+// to do with them is the application's call (docs/storage.md); re-putting a value restores it.
+// Throws std::system_error when the file cannot be read.
+inline std::vector<SideFileRecord> read_side_file(const std::filesystem::path& side_file) {
+  const detail::UniqueFd fd = detail::open_file(side_file, O_RDONLY);
+  const auto size = static_cast<std::uint64_t>(detail::stat_fd(fd.get(), side_file).st_size);
+  const std::string data = detail::read_all(fd.get(), size, side_file);
+  std::vector<SideFileRecord> records;
+  detail::file_log::scan_frames(
+      data, 0,
+      [&](std::uint64_t offset, const detail::file_log::RecordView& rec) {
+        records.push_back(SideFileRecord{offset, static_cast<LogRecordType>(rec.type_byte),
+                                         std::string(rec.key), std::string(rec.value)});
+      },
+      [](std::uint64_t, std::uint64_t) {});
+  return records;
+}
 
 }  // namespace rxsync
