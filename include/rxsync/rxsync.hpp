@@ -36,6 +36,7 @@
 #include <rxsync/storage/codec.hpp>
 #include <rxsync/storage/crc32c.hpp>
 #include <rxsync/storage/file_log_format.hpp>
+#include <rxsync/storage/file_log_recovery.hpp>
 #include <rxsync/storage/file_storage.hpp>
 #include <rxsync/storage/file_storage_options.hpp>
 #include <rxsync/storage/memory_storage.hpp>

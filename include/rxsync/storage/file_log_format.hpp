@@ -101,7 +101,8 @@ enum class ParseStatus {
 
 struct RecordView {
   RecordType type = RecordType::put;
-  std::string_view key;
+  std::uint8_t type_byte = 0;  // as stored; the only hint to what a bad_type frame holds
+  std::string_view key;        // key and value are set whenever the checksum matches
   std::string_view value;
   std::uint64_t size = 0;  // whole frame; set whenever the frame fits (also for bad_*)
 };
@@ -125,6 +126,10 @@ inline ParseStatus parse_record(std::string_view data, std::uint64_t offset, Rec
   if (crc32c_extend(0, p + 4, static_cast<std::size_t>(total - 4)) != stored_crc) {
     return ParseStatus::bad_checksum;
   }
+  out.type_byte = type;
+  out.key = std::string_view(p + kRecordHeaderSize, static_cast<std::size_t>(key_len));
+  out.value =
+      std::string_view(p + kRecordHeaderSize + key_len, static_cast<std::size_t>(value_len));
   if (type == static_cast<std::uint8_t>(RecordType::put)) {
     out.type = RecordType::put;
   } else if (type == static_cast<std::uint8_t>(RecordType::erase) && value_len == 0) {
@@ -132,9 +137,6 @@ inline ParseStatus parse_record(std::string_view data, std::uint64_t offset, Rec
   } else {
     return ParseStatus::bad_type;
   }
-  out.key = std::string_view(p + kRecordHeaderSize, static_cast<std::size_t>(key_len));
-  out.value =
-      std::string_view(p + kRecordHeaderSize + key_len, static_cast<std::size_t>(value_len));
   return ParseStatus::ok;
 }
 

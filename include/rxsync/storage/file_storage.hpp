@@ -1,8 +1,10 @@
 // rxsync/storage/file_storage.hpp - a crash-safe Storage on one append-only log file.
 //
 // Every put/erase appends a checksummed record and (by default) fdatasyncs before returning;
-// opening the file replays the log into an in-memory index, truncating a torn tail left by a
-// crash; compaction rewrites the live records to a new file and renames it into place.
+// opening the file replays the log into an in-memory index up to the first damaged record and
+// cuts the log there, after saving any valid records beyond it to a side file
+// (file_log_recovery.hpp); compaction rewrites the live records to a new file and renames it
+// into place.
 // File format, guarantees and options: docs/storage.md. POSIX only (flock, fdatasync; Linux).
 #pragma once
 
@@ -24,6 +26,7 @@
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/storage/file_log_format.hpp>
+#include <rxsync/storage/file_log_recovery.hpp>
 #include <rxsync/storage/file_storage_options.hpp>
 #include <rxsync/storage/posix_file.hpp>
 #include <rxsync/storage/visitor_guard.hpp>
@@ -362,35 +365,17 @@ inline void FileStorage::open_and_recover() {
   file_size_ = offset;
 
   if (offset < data.size()) {
-    report_.issue = status == fl::ParseStatus::torn           ? RecoveryIssue::torn_record
-                    : status == fl::ParseStatus::bad_checksum ? RecoveryIssue::checksum_mismatch
-                                                              : RecoveryIssue::unknown_record_type;
     report_.first_bad_offset = offset;
-    report_.bytes_dropped = data.size() - offset;
-    // Walk the frames after the damage, as far as their lengths allow, to say what is lost.
-    for (std::uint64_t pos = offset; pos < data.size();) {
-      const fl::ParseStatus s = fl::parse_record(data, pos, rec);
-      ++report_.records_dropped;
-      if (s == fl::ParseStatus::torn) {
-        break;
-      }
-      report_.valid_records_dropped += s == fl::ParseStatus::ok ? 1 : 0;
-      pos += rec.size;
-    }
+    fl::describe_dropped_bytes(data, status, report_);
     if (options_.recovery == RecoveryPolicy::fail) {
-      throw FileStorageError(path_, "is damaged and was left untouched: " + report_.describe());
+      throw FileStorageError(path_, fl::damage_refused(report_));
     }
     if (report_.valid_records_dropped > 0) {
-      // Nothing valid is destroyed: the dropped bytes are kept, durably, before the cut.
-      const std::filesystem::path side = path_.string() + ".dropped-" + std::to_string(offset);
-      detail::UniqueFd out = detail::open_file(side, O_WRONLY | O_CREAT | O_TRUNC);
-      detail::write_all_at(out.get(), data.data() + offset, data.size() - offset, 0, side);
-      detail::sync_full(out.get(), side);
-      detail::sync_directory(path_.parent_path());
-      report_.dropped_bytes_saved_to = side;
+      report_.dropped_bytes_saved_to =
+          fl::save_dropped_bytes(path_, static_cast<::mode_t>(st.st_mode & 07777),
+                                 std::string_view(data).substr(offset), report_);
     }
-    detail::truncate_fd(fd_.get(), offset, path_);
-    detail::sync_data(fd_.get(), path_);
+    fl::cut_log(fd_.get(), path_, report_);
   }
   report_.bytes_kept = file_size_;
   maybe_compact_locked();

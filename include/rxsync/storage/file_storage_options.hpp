@@ -10,15 +10,17 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace rxsync {
 
-// What open() does when the log is damaged. A crash leaves a torn tail, which is dropped. Valid
-// records after damaged ones (media damage; or, after a power loss with group commit, unsynced
-// records that reached the disk before an earlier one) cannot be replayed across the gap, so
-// they are copied to a side file before the log is cut, and reported.
+// What open() does when the log is damaged. A crash leaves a torn tail, which is dropped. Records
+// with valid checksums after damaged bytes (media damage; or, after a power loss with group
+// commit, unsynced records that reached the disk before an earlier one) are not replayed across
+// the gap, which could bring back erased keys or older values beside newer ones: every byte from
+// the damage on is copied to a side file before the log is cut, and reported.
 enum class RecoveryPolicy {
-  truncate_tail,  // keep the valid prefix, save valid records after it, truncate (default)
+  truncate_tail,  // keep the valid prefix, save the bytes after it when they hold valid records
   fail,           // throw FileStorageError on any damage; the file is never modified
 };
 
@@ -50,7 +52,14 @@ struct FileStorageOptions {
   }
 };
 
-enum class RecoveryIssue { none, torn_record, checksum_mismatch, unknown_record_type };
+// What the first record that could not be replayed looks like.
+enum class RecoveryIssue {
+  none,
+  torn_record,          // runs past the end of the file, and nothing valid follows it
+  checksum_mismatch,    // fits in the file but its checksum does not match
+  unknown_record_type,  // its checksum matches but its type is not one this version writes
+  bad_length,           // runs past the end of the file, yet records with valid checksums follow
+};
 
 inline const char* to_string(RecoveryIssue issue) noexcept {
   switch (issue) {
@@ -62,9 +71,31 @@ inline const char* to_string(RecoveryIssue issue) noexcept {
       return "checksum mismatch";
     case RecoveryIssue::unknown_record_type:
       return "unknown record type";
+    case RecoveryIssue::bad_length:
+      return "bad record length";
   }
   return "?";
 }
+
+// The type byte of a record, as stored. A record found past damage may hold any other value: a
+// type this version does not write, kept as found.
+enum class LogRecordType : std::uint8_t { put = 1, erase = 2 };
+
+// A record with a valid checksum among the dropped bytes: not replayed, but saved in the side
+// file (its bytes are at `offset - first_bad_offset` there).
+struct DroppedRecord {
+  std::uint64_t offset = 0;  // in the log as it was found on open
+  std::uint64_t size = 0;    // the whole record, its 13-byte header included
+  LogRecordType type = LogRecordType::put;
+  std::string key;
+};
+
+// Dropped bytes that are part of no record with a valid checksum: whatever records they held
+// cannot be read back (their bytes are still in the side file, when one was written).
+struct DamagedRange {
+  std::uint64_t offset = 0;  // in the log as it was found on open
+  std::uint64_t size = 0;
+};
 
 // What open() found and what it dropped. Nothing is dropped without being counted here.
 struct RecoveryReport {
@@ -73,25 +104,42 @@ struct RecoveryReport {
   std::uint64_t records_replayed = 0;     // valid records applied to the index
   std::uint64_t bytes_kept = 0;           // file size after recovery, header included
   RecoveryIssue issue = RecoveryIssue::none;
-  std::uint64_t first_bad_offset = 0;       // where the damage starts (when issue != none)
-  std::uint64_t bytes_dropped = 0;          // bytes truncated from first_bad_offset on
-  std::uint64_t records_dropped = 0;        // frames in the dropped bytes (a torn one counts)
-  std::uint64_t valid_records_dropped = 0;  // of those, frames with a valid checksum
+  std::uint64_t first_bad_offset = 0;  // where the damage starts (when issue != none)
+  std::uint64_t bytes_dropped = 0;     // bytes truncated from first_bad_offset on
+  // Records in the dropped bytes: each valid one plus one per damaged range (which held at
+  // least one record; how many is unknowable when a length is damaged).
+  std::uint64_t records_dropped = 0;
+  std::uint64_t valid_records_dropped = 0;  // == dropped_records.size()
   // When valid_records_dropped > 0: the file holding a copy of every dropped byte.
   std::filesystem::path dropped_bytes_saved_to;
+  // The dropped bytes, in file order, exactly covered by these two lists (a record found inside
+  // damaged bytes is listed, never counted as damage).
+  std::vector<DroppedRecord> dropped_records;
+  std::vector<DamagedRange> damaged_ranges;
 
   bool clean() const noexcept { return issue == RecoveryIssue::none; }
+  std::uint64_t damaged_bytes() const noexcept {
+    std::uint64_t n = 0;
+    for (const DamagedRange& r : damaged_ranges) {
+      n += r.size;
+    }
+    return n;
+  }
   std::string describe() const {
     if (clean()) {
       return "clean: " + std::to_string(records_replayed) + " records replayed";
     }
-    return std::string(to_string(issue)) + " at offset " + std::to_string(first_bad_offset) + ": " +
-           std::to_string(bytes_dropped) + " bytes and " + std::to_string(records_dropped) +
-           " records dropped (" + std::to_string(valid_records_dropped) +
-           " with valid checksums), " + std::to_string(records_replayed) + " records kept" +
-           (dropped_bytes_saved_to.empty()
-                ? ""
-                : "; dropped bytes saved to '" + dropped_bytes_saved_to.string() + "'");
+    std::string s =
+        std::string(to_string(issue)) + " at offset " + std::to_string(first_bad_offset) + ": " +
+        std::to_string(bytes_dropped) + " bytes and " + std::to_string(records_dropped) +
+        " records dropped (" + std::to_string(valid_records_dropped) + " with valid checksums), " +
+        std::to_string(records_replayed) + " records kept; " + std::to_string(damaged_bytes()) +
+        " damaged bytes in " + std::to_string(damaged_ranges.size()) +
+        (damaged_ranges.size() == 1 ? " range" : " ranges");
+    if (!dropped_bytes_saved_to.empty()) {
+      s += "; dropped bytes saved to '" + dropped_bytes_saved_to.string() + "'";
+    }
+    return s;
   }
 };
 

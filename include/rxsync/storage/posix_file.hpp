@@ -69,6 +69,23 @@ inline UniqueFd open_file(const std::filesystem::path& p, int flags, ::mode_t mo
   }
 }
 
+// Creates `p` only if no file of that name exists (O_EXCL: atomic, never overwrites); returns an
+// empty UniqueFd when one does, so the caller can pick another name.
+inline UniqueFd create_new_file(const std::filesystem::path& p, ::mode_t mode = 0644) {
+  for (;;) {
+    const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd >= 0) {
+      return UniqueFd(fd);
+    }
+    if (errno == EEXIST) {
+      return UniqueFd();
+    }
+    if (errno != EINTR) {
+      throw_errno(errno, "cannot create " + quoted_path(p));
+    }
+  }
+}
+
 inline struct ::stat stat_fd(int fd, const std::filesystem::path& p) {
   struct ::stat st {};
   if (::fstat(fd, &st) != 0) {
