@@ -2,6 +2,7 @@
 // corrupt input, the CRDT laws, and a record synced between two replicas.
 #include <rxsync/crdt/counters.hpp>
 #include <rxsync/crdt/flags.hpp>
+#include <rxsync/crdt/merge.hpp>
 #include <rxsync/crdt/record.hpp>
 #include <rxsync/crdt/registers.hpp>
 #include <rxsync/crdt/sets.hpp>
@@ -285,6 +286,44 @@ TEST_CASE("corrupt record encodings raise DecodeError naming the record", "[crdt
       }
     }
   }
+}
+
+namespace {
+// The plain-struct way to write Note, with per-field policies.
+struct PlainNote {
+  std::string title;
+  std::set<std::string> tags;
+  TimePoint modified{};
+  friend bool operator==(const PlainNote&, const PlainNote&) = default;
+};
+}  // namespace
+
+TEST_CASE("record_merger with latest_by and Union loses a rename and resurrects a removed tag",
+          "[crdt][record]") {
+  namespace mp = rxsync::merge_policy;
+  const auto merge = rxsync::record_merger<PlainNote>(
+      rxsync::field(&PlainNote::title, mp::latest_by(&PlainNote::modified)),
+      rxsync::field(&PlainNote::tags, mp::Union{}), rxsync::field(&PlainNote::modified, mp::Max{}));
+  // Both start from {"Groceries", {home}}. The phone renames; the laptop, concurrently and a bit
+  // later, removes "home" and adds "errands" without touching the title.
+  const PlainNote phone{"Groceries for Sunday", {"home"}, at(5)};
+  const PlainNote laptop{"Groceries", {"errands"}, at(7)};
+  const PlainNote plain = merge(phone, laptop);
+  CHECK(plain.title == "Groceries");                              // the rename is lost
+  CHECK(plain.tags == std::set<std::string>{"errands", "home"});  // "home" is back
+  CHECK(merge(laptop, phone) == plain);
+
+  // The same edits on CRDT fields keep both intentions.
+  Note base;
+  base.title.assign("Groceries", at(1), "phone");
+  base.tags.add("phone", "home");
+  Note crdt_phone = base, crdt_laptop = base;
+  crdt_phone.title.assign("Groceries for Sunday", at(5), "phone");
+  crdt_laptop.tags.erase("home");
+  crdt_laptop.tags.add("laptop", "errands");
+  const Note m = merged(crdt_phone, crdt_laptop);
+  CHECK(m.title.value() == "Groceries for Sunday");
+  CHECK(m.tags.values() == std::set<std::string>{"errands"});
 }
 
 namespace {
