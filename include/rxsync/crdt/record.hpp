@@ -32,9 +32,11 @@
 //   };
 //
 // The first argument is the type's own name (inside a class template, its plain name); the
-// generated members are public, and so is what follows the macro. Fields are encoded by position:
-// add new fields only at the end, and never remove, reorder or retype one (renaming is free).
-// Up to 85 fields. The record is a plain value type: not thread-safe, like its fields.
+// generated members are public, and so is what follows the macro. Declare records at namespace or
+// class scope (a local class cannot define the friend operator==, which is [[maybe_unused]] so
+// that a record never compared in an unnamed namespace does not warn). Fields are encoded by
+// position: add new fields only at the end, and never remove, reorder or retype one (renaming is
+// free). Up to 86 fields. The record is a plain value type: not thread-safe, like its fields.
 #define RXSYNC_RECORD(Record, ...)                                                               \
  public:                                                                                         \
   static constexpr std::size_t rxsync_field_count =                                              \
@@ -45,7 +47,7 @@
     RXSYNC_DETAIL_FOR_EACH(RXSYNC_DETAIL_RECORD_MERGE, Record, __VA_ARGS__)                      \
   }                                                                                              \
                                                                                                  \
-  friend bool operator==(const Record& rxsync_a, const Record& rxsync_b) {                       \
+  [[maybe_unused]] friend bool operator==(const Record& rxsync_a, const Record& rxsync_b) {      \
     (void)rxsync_a;                                                                              \
     (void)rxsync_b;                                                                              \
     RXSYNC_DETAIL_FOR_EACH(RXSYNC_DETAIL_RECORD_EQUAL, Record, __VA_ARGS__)                      \
@@ -100,7 +102,7 @@
 
 #define RXSYNC_DETAIL_RECORD_DECODE(Record, field) rxsync_in.read(rxsync_out.field, #field);
 
-// ---- for each: applies macro(context, x) to every x, by rescanning (up to 85 arguments) --------
+// ---- for each: applies macro(context, x) to every x, by rescanning (up to 86 arguments) --------
 
 #define RXSYNC_DETAIL_PARENS ()
 #define RXSYNC_DETAIL_EXPAND(...) \
