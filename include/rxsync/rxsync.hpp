@@ -19,6 +19,7 @@
 #include <rxsync/crdt/flags.hpp>
 #include <rxsync/crdt/merge.hpp>
 #include <rxsync/crdt/or_map.hpp>
+#include <rxsync/crdt/record.hpp>
 #include <rxsync/crdt/registers.hpp>
 #include <rxsync/crdt/sets.hpp>
 #include <rxsync/crdt/vector_clock.hpp>
