@@ -11,8 +11,8 @@
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
 #include <rxsync/storage/file_storage.hpp>
 #include <rxsync/storage/memory_storage.hpp>
-#include <rxsync/testing/sim_network.hpp>
 #include <rxsync/sync/sync_service.hpp>
+#include <rxsync/testing/sim_network.hpp>
 #if RXSYNC_EXAMPLE_SQLITE
 #include <rxsync/adapters/sqlite_storage.hpp>
 #endif
@@ -184,15 +184,12 @@ int run(const Config& cfg) {
     o.origin = name;
     o.poller.base = 300ms;  // scaled down from 5 s .. 60 s: the whole run is seconds long
     o.poller.max = 2s;
-    o.batch.window = 100ms;
-    o.batch.max_batch = 50;
-    o.batch.max_attempts = 1000;  // a partition must not exhaust them: nothing may be given up
+    // The defaults never give up on an edit (only a server's reject fails one); the delays
+    // are scaled down like the poll interval.
     o.batch.backoff.initial = 200ms;
     o.batch.backoff.max = 3s;
-    o.batch.backoff.max_retries = 1000;
     o.sweeper.interval = 5s;
     o.sweeper.min_age = 5s;
-    o.sweeper.max_attempts = 1'000'000;
     return o;
   };
   struct Device {

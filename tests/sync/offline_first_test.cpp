@@ -433,3 +433,54 @@ TEST_CASE("a page size smaller than the state is pulled page by page", "[sync]")
   CHECK(b.values().size() == 21);
   CHECK(b.stats().pulls >= 6);
 }
+
+TEST_CASE("an outbox that refuses bookkeeping writes does not stop the service", "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  ScriptedSync t;
+  int answers = 0;
+  t.outcome = [&](const ScriptedSync::Item&) {
+    return ++answers <= 2 ? rxsync::ItemOutcome::retry : rxsync::ItemOutcome::ok;
+  };
+  rxsync_test::FlakyStorage storage;
+  rxsync::SyncService<std::string, GSet, ScriptedSync, rxsync_test::FlakyStorage,
+                      rxsync::VirtualTimeScheduler>
+      s(sched, t, storage, rxsync::SyncServiceOptions::strict("a"));
+  s.start();
+  s.queue_for_sync("k", GSet{{"x"}});
+  storage.failing = "outbox/";
+  storage.full = true;  // record_failure for the server's retry answers cannot be written
+  sched.advance_by(10s);
+  CHECK(s.stats().storage_errors >= 1);
+  storage.full = false;
+  sched.advance_by(5min);
+  CHECK(s.pending() == 0);
+  CHECK(s.status("k").state == SyncState::synced);
+}
+
+TEST_CASE("the cursor does not move past a pulled value that could not be written", "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  ScriptedSync t;
+  rxsync_test::FlakyStorage storage;
+  rxsync::SyncService<std::string, GSet, ScriptedSync, rxsync_test::FlakyStorage,
+                      rxsync::VirtualTimeScheduler>
+      s(sched, t, storage, defaults("a"));
+  rxsync::PullResult<std::string, GSet> page;
+  page.changes = {{"r", GSet{{"remote"}}}};
+  page.cursor = 10;
+  t.pages = {page};
+  storage.failing = "/v/";
+  storage.full = true;
+  s.pull_now();
+  sched.advance_by(0s);
+  CHECK(s.value("r") == GSet{{"remote"}});  // shown...
+  s.pull_now();                             // ...and a later pull does not commit the cursor
+  sched.advance_by(0s);
+  CHECK_FALSE(storage.inner.get("sync/cursor"));
+  CHECK(t.pulled_from == std::vector<std::uint64_t>{0, 0});
+  storage.full = false;
+  t.pages = {page};  // asked from 0 again, the server answers the same page
+  s.pull_now();
+  sched.advance_by(0s);
+  CHECK(storage.inner.get("sync/v/r").has_value());  // written at last, then the cursor
+  CHECK(storage.inner.get("sync/cursor").has_value());
+}

@@ -328,6 +328,22 @@ class SyncCore : public std::enable_shared_from_this<
       ++stats_.storage_errors;
     }
   }
+  void count_storage_error() {
+    std::lock_guard lock(mutex_);
+    ++stats_.storage_errors;
+  }
+  // Bookkeeping writes of push outcomes (attempt counts, failed marks) run on the scheduler: a
+  // storage that refuses them must not take the scheduler down. The in-memory status is still
+  // right; the record keeps its older bookkeeping and is sent again.
+  template <class F>
+  void record_in_outbox(F&& write) {
+    try {
+      write();
+    } catch (const std::exception&) {
+      count_storage_error();
+    }
+  }
+
   bool value_is_durable(const Key& key) {
     std::lock_guard lock(mutex_);
     if (dirty_values_.count(key) == 0) return true;

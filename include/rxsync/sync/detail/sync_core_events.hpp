@@ -24,7 +24,7 @@ void SyncCore<Key, Value, Transport, Store, Sched, Merge, Codec, Hash>::on_event
         set_status(key, SyncStatus{SyncState::syncing, current.last_synced, current.attempts,
                                    current.last_error, version});
       break;
-    case BatchEventKind::delivered:
+    case BatchEventKind::delivered: {
       if (!value_is_durable(key)) {
         // The server has the edit, but the local value is only in the outbox record: keep the
         // record (the sweeper sends it again) until the value is written.
@@ -33,7 +33,18 @@ void SyncCore<Key, Value, Transport, Store, Sched, Merge, Codec, Hash>::on_event
                                      "writing the local value failed; will retry", version});
         break;
       }
-      if (outbox_.mark_synced(key, version)) {
+      bool synced = false;
+      try {
+        synced = outbox_.mark_synced(key, version);
+      } catch (const std::exception&) {
+        // The record could not be removed: it stays, and is sent (and acknowledged) again.
+        count_storage_error();
+        if (latest)
+          set_status(key, SyncStatus{SyncState::pending, current.last_synced, current.attempts,
+                                     "removing the outbox record failed; will retry", version});
+        break;
+      }
+      if (synced) {
         {
           std::lock_guard lock(mutex_);
           ++stats_.succeeded;
@@ -49,13 +60,14 @@ void SyncCore<Key, Value, Transport, Store, Sched, Merge, Codec, Hash>::on_event
         set_status(key, SyncStatus{SyncState::synced, sched_.now(), 0, {}, version});
       }
       break;
+    }
     case BatchEventKind::retrying: {
       // By default a send that got no answer is not the edit's fault: it is neither written to
       // the outbox (no disk write per retry while offline) nor counted toward a cap.
       const std::string error =
           e.network ? "no answer from the server (offline?); retrying" : "send failed; retrying";
       if (!e.network || options_.batch.count_network_failures)
-        outbox_.record_failure(key, version, error);
+        record_in_outbox([&] { outbox_.record_failure(key, version, error); });
       {
         std::lock_guard lock(mutex_);
         ++stats_.retried;
@@ -73,14 +85,14 @@ void SyncCore<Key, Value, Transport, Store, Sched, Merge, Codec, Hash>::on_event
       if (e.rejected) {
         // Data the server will never accept: failed for good (kept in the outbox and reported),
         // not retried by the sweeper. A newer edit of the key starts over.
-        outbox_.mark_failed(key, version, "rejected by the server");
+        record_in_outbox([&] { outbox_.mark_failed(key, version, "rejected by the server"); });
         if (latest)
           set_status(key, SyncStatus{SyncState::failed, current.last_synced, e.item.attempts,
                                      "rejected by the server", version});
         break;
       }
       const std::string error = "gave up after " + std::to_string(e.item.attempts) + " sends";
-      outbox_.record_failure(key, version, error);
+      record_in_outbox([&] { outbox_.record_failure(key, version, error); });
       if (latest)
         set_status(key, SyncStatus{SyncState::failed, current.last_synced, e.item.attempts,
                                    error + "; the sweeper retries it", version});
@@ -104,7 +116,12 @@ bool SyncCore<Key, Value, Transport, Store, Sched, Merge, Codec, Hash>::apply_pu
       ++stats_.pull_failures;
       return false;
     }
-    bool durable = true;  // every merged value was written: the cursor may move past them
+    // A value written earlier that is still not durable (its write failed) must be written
+    // before the cursor moves past it, or a restart would never pull it again.
+    for (auto it = dirty_values_.begin(); it != dirty_values_.end();) {
+      const Key key = *it++;
+      if (auto v = local_.find(key); v != local_.end()) write_value_locked(key, v->second);
+    }
     for (auto& [key, remote] : result.changes) {
       ++stats_.changes_pulled;
       auto it = local_.find(key);
@@ -117,7 +134,6 @@ bool SyncCore<Key, Value, Transport, Store, Sched, Merge, Codec, Hash>::apply_pu
       }
       local_.insert_or_assign(key, merged);
       write_value_locked(key, merged);
-      durable = durable && dirty_values_.count(key) == 0;
       changed.emplace_back(key, std::move(merged));
     }
     std::erase_if(edited_since_pull_, [&](const auto& kv) { return kv.second <= edits_at_send; });
@@ -127,7 +143,7 @@ bool SyncCore<Key, Value, Transport, Store, Sched, Merge, Codec, Hash>::apply_pu
       repush.assign(local_.begin(), local_.end());
       cursor_ = 0;
     }
-    if (durable && result.cursor != cursor_) {
+    if (dirty_values_.empty() && result.cursor != cursor_) {
       try {
         storage_.put(cursor_key(), DefaultCodec::encode(result.cursor));
         cursor_ = result.cursor;
