@@ -1,5 +1,5 @@
 // Conflict-resolution benchmarks, each beside a hand-written baseline doing the same work.
-#include <rxsync/crdt/chat_thread.hpp>
+#include <rxsync/models/chat_thread.hpp>
 #include <rxsync/crdt/sets.hpp>
 #include <rxsync/crdt/vector_clock.hpp>
 

@@ -11,6 +11,11 @@ if(RXSYNC_HAS_SQLITE)
   install(EXPORT rxsyncSqliteTargets NAMESPACE rxsync:: DESTINATION "${RXSYNC_CMAKE_DIR}")
 endif()
 
+if(RXSYNC_HAS_NET)
+  install(TARGETS rxsync_net EXPORT rxsyncNetTargets)
+  install(EXPORT rxsyncNetTargets NAMESPACE rxsync:: DESTINATION "${RXSYNC_CMAKE_DIR}")
+endif()
+
 configure_package_config_file(cmake/rxsyncConfig.cmake.in
   "${PROJECT_BINARY_DIR}/rxsyncConfig.cmake"
   INSTALL_DESTINATION "${RXSYNC_CMAKE_DIR}")

@@ -4,8 +4,8 @@
 //
 // Each device keeps Versioned<ConversationState>: the clock tells a plain "newer version" from a
 // real conflict, and the CRDT fields resolve conflicts the same way in any order.
-#include <rxsync/crdt/conversation_state.hpp>
 #include <rxsync/crdt/merge.hpp>
+#include <rxsync/models/conversation_state.hpp>
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
 #include <rxsync/storage/codec.hpp>
 

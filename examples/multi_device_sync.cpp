@@ -5,8 +5,7 @@
 //
 //   rxsync_example_multi_device_sync [--devices=3] [--ops=300] [--loss=0.1] [--dup=0.1]
 //       [--seed=1] [--storage=file|memory|sqlite] [--real-time]
-#include <rxsync/crdt/chat_thread.hpp>
-#include <rxsync/crdt/conversation_state.hpp>
+#include <rxsync/models/demo_document.hpp>
 #include <rxsync/schedulers/run_loop.hpp>
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
 #include <rxsync/storage/file_storage.hpp>
@@ -37,27 +36,7 @@ namespace {
 
 // ---- the synced document: one per key ("conv/..." or "thread/...") --------------------------
 
-struct Doc {
-  rxsync::ConversationState<> conversation;   // used by conv/ keys
-  std::vector<rxsync::ChatMessage> messages;  // used by thread/ keys, ordered by (time, id)
-
-  void merge(const Doc& other) {
-    conversation.merge(other.conversation);
-    messages = rxsync::merge_messages(messages, other.messages);
-  }
-  friend bool operator==(const Doc&, const Doc&) = default;
-
-  void encode_to(rxsync::BinaryWriter& w) const {
-    conversation.encode_to(w);
-    rxsync::write_value(w, messages);
-  }
-  static Doc decode_from(rxsync::BinaryReader& r) {
-    Doc d;
-    d.conversation = rxsync::ConversationState<>::decode_from(r);
-    d.messages = rxsync::read_value<std::vector<rxsync::ChatMessage>>(r);
-    return d;
-  }
-};
+using Doc = rxsync::DemoDocument;  // conv/ keys: conversation state; thread/ keys: messages
 
 Doc joined(Doc a, const Doc& b) {
   a.merge(b);

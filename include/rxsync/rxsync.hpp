@@ -12,8 +12,6 @@
 #include <rxsync/core/function.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
-#include <rxsync/crdt/chat_thread.hpp>
-#include <rxsync/crdt/conversation_state.hpp>
 #include <rxsync/crdt/counters.hpp>
 #include <rxsync/crdt/dot_context.hpp>
 #include <rxsync/crdt/flags.hpp>
@@ -23,6 +21,9 @@
 #include <rxsync/crdt/registers.hpp>
 #include <rxsync/crdt/sets.hpp>
 #include <rxsync/crdt/vector_clock.hpp>
+#include <rxsync/models/chat_thread.hpp>
+#include <rxsync/models/conversation_state.hpp>
+#include <rxsync/models/demo_document.hpp>
 #include <rxsync/resilience/backoff.hpp>
 #include <rxsync/resilience/circuit_breaker.hpp>
 #include <rxsync/resilience/perf_monitor.hpp>

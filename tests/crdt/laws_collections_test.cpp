@@ -1,5 +1,5 @@
 // CRDT laws on reachable states of the sets, the map and the record-level policies.
-#include <rxsync/crdt/conversation_state.hpp>
+#include <rxsync/models/conversation_state.hpp>
 #include <rxsync/crdt/counters.hpp>
 #include <rxsync/crdt/merge.hpp>
 #include <rxsync/crdt/or_map.hpp>

@@ -1,7 +1,7 @@
 // Plain-value merging: three_way_merge, merge_sequences, record policies, Versioned, and the
 // ready-made IM conversation and AI chat thread policies.
-#include <rxsync/crdt/chat_thread.hpp>
-#include <rxsync/crdt/conversation_state.hpp>
+#include <rxsync/models/chat_thread.hpp>
+#include <rxsync/models/conversation_state.hpp>
 #include <rxsync/crdt/merge.hpp>
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // SyncService scenarios from the seeds, in virtual time against SimNetwork.
-#include <rxsync/crdt/conversation_state.hpp>
+#include <rxsync/models/conversation_state.hpp>
 #include <rxsync/schedulers/run_loop.hpp>
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
 #include <rxsync/storage/memory_storage.hpp>

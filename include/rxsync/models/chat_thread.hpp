@@ -1,0 +1,126 @@
+// rxsync/models/chat_thread.hpp - ready-made merge policy for AI chat threads.
+//
+// Two copies of a thread edited offline are merged against their last common version: messages
+// are the union ordered by (timestamp, id) with each id once, the title is merged three-way with
+// a fallback, and the version becomes max + 1. Plain value types and pure functions.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <rxsync/core/time.hpp>
+#include <rxsync/crdt/merge.hpp>
+#include <rxsync/storage/codec.hpp>
+
+namespace rxsync {
+
+struct ChatMessage {
+  std::string id;
+  TimePoint timestamp{};
+  std::string role;  // "user", "assistant", ...
+  std::string text;
+
+  friend bool operator==(const ChatMessage&, const ChatMessage&) = default;
+  // Total order used to pick one copy when both sides hold an id with different content.
+  friend bool operator<(const ChatMessage& a, const ChatMessage& b) {
+    return std::tie(a.timestamp, a.id, a.role, a.text) <
+           std::tie(b.timestamp, b.id, b.role, b.text);
+  }
+
+  void encode_to(BinaryWriter& w) const {
+    write_value(w, id);
+    write_value(w, timestamp);
+    write_value(w, role);
+    write_value(w, text);
+  }
+  static ChatMessage decode_from(BinaryReader& r) {
+    ChatMessage m;
+    m.id = r.get_string();
+    m.timestamp = read_value<TimePoint>(r);
+    m.role = r.get_string();
+    m.text = r.get_string();
+    return m;
+  }
+};
+
+struct ChatThread {
+  static constexpr std::uint8_t kTag = 0x54;  // 'T'
+
+  std::string id;
+  std::string title;
+  std::vector<ChatMessage> messages;  // ordered by (timestamp, id)
+  std::uint64_t version = 0;
+
+  friend bool operator==(const ChatThread&, const ChatThread&) = default;
+
+  void encode_to(BinaryWriter& w) const {
+    w.put_u8(kTag);
+    write_value(w, id);
+    write_value(w, title);
+    write_value(w, messages);
+    w.put_varint(version);
+  }
+  static ChatThread decode_from(BinaryReader& r) {
+    r.expect_tag(kTag, "ChatThread");
+    ChatThread t;
+    t.id = r.get_string();
+    t.title = r.get_string();
+    t.messages = read_value<std::vector<ChatMessage>>(r);
+    t.version = r.get_varint();
+    return t;
+  }
+};
+
+// Messages ordered by (timestamp, id), each id once.
+inline std::vector<ChatMessage> merge_messages(const std::vector<ChatMessage>& a,
+                                               const std::vector<ChatMessage>& b) {
+  return merge_sequences(
+      a, b, [](const ChatMessage& m) -> const std::string& { return m.id; },
+      [](const ChatMessage& x, const ChatMessage& y) { return x.timestamp < y.timestamp; });
+}
+
+// Symmetric default for two different title edits: the longer title, then the greater one.
+struct PreferLongerTitle {
+  std::string operator()(const std::string& a, const std::string& b) const {
+    if (a.size() != b.size()) return a.size() > b.size() ? a : b;
+    return std::max(a, b);
+  }
+};
+
+// base: the thread as last synced (nullopt for a first sync). conflict is true when the titles
+// needed the fallback. The version is max + 1 when the merge produces something new for either
+// side, else the common version (re-merging identical copies changes nothing). Threads with
+// different ids are a caller bug: std::invalid_argument.
+template <class TitleFallback = PreferLongerTitle>
+MergeResult<ChatThread> merge_chat_threads(const std::optional<ChatThread>& base,
+                                           const ChatThread& local, const ChatThread& remote,
+                                           TitleFallback&& title_fallback = {}) {
+  if (local.id != remote.id || (base && base->id != local.id)) {
+    throw std::invalid_argument("merge_chat_threads: thread ids differ, local '" + local.id +
+                                "', remote '" + remote.id + "'" +
+                                (base ? ", base '" + base->id + "'" : std::string()));
+  }
+  std::optional<std::string> base_title;
+  if (base) base_title = base->title;
+  auto title = three_way_merge(base_title, local.title, remote.title,
+                               std::forward<TitleFallback>(title_fallback));
+  ChatThread out;
+  out.id = local.id;
+  out.title = std::move(title.value);
+  out.messages = merge_messages(local.messages, remote.messages);
+  const bool same_as_local = out.title == local.title && out.messages == local.messages;
+  const bool same_as_remote = out.title == remote.title && out.messages == remote.messages;
+  const std::uint64_t newest = std::max(local.version, remote.version);
+  out.version = same_as_local && same_as_remote ? newest : newest + 1;
+  return {std::move(out), title.conflict};
+}
+
+}  // namespace rxsync

@@ -1,0 +1,155 @@
+// rxsync/models/conversation_state.hpp - ready-made merge policies for IM conversation state.
+//
+// ConversationState is the CRDT record of an IM conversation: pin and mute are enable-wins flags,
+// unread is a multi-value register read as the max of concurrent values, title is LWW and
+// last_modified is a max register. Conversation is the plain snapshot, with conversation_merger()
+// for apps that keep plain records under Versioned. Plain value types; not thread-safe.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <rxsync/core/time.hpp>
+#include <rxsync/crdt/flags.hpp>
+#include <rxsync/crdt/merge.hpp>
+#include <rxsync/crdt/registers.hpp>
+#include <rxsync/storage/codec.hpp>
+
+namespace rxsync {
+
+// What a UI shows.
+struct Conversation {
+  bool pinned = false;
+  bool muted = false;
+  std::uint64_t unread = 0;
+  std::string title;
+  TimePoint last_modified{};
+
+  friend bool operator==(const Conversation&, const Conversation&) = default;
+
+  void encode_to(BinaryWriter& w) const {
+    w.put_bool(pinned);
+    w.put_bool(muted);
+    w.put_varint(unread);
+    w.put_string(title);
+    write_value(w, last_modified);
+  }
+  static Conversation decode_from(BinaryReader& r) {
+    Conversation c;
+    c.pinned = r.get_bool();
+    c.muted = r.get_bool();
+    c.unread = r.get_varint();
+    c.title = r.get_string();
+    c.last_modified = read_value<TimePoint>(r);
+    return c;
+  }
+};
+
+// The usual plain-record rule, for Versioned<Conversation> when one clock does not dominate:
+// pin and mute win, unread takes the max, title by last_modified (then the greater title),
+// last_modified the max. It is commutative and idempotent, but a plain record cannot tell an
+// unpin that saw a pin from one that did not, so across three or more concurrent versions the
+// result can depend on the order of merges; ConversationState below does not have that problem.
+inline auto conversation_merger() {
+  namespace mp = merge_policy;
+  return record_merger<Conversation>(
+      field(&Conversation::pinned, mp::TrueWins{}), field(&Conversation::muted, mp::TrueWins{}),
+      field(&Conversation::unread, mp::Max{}),
+      field(&Conversation::title, mp::latest_by(&Conversation::last_modified)),
+      field(&Conversation::last_modified, mp::Max{}));
+}
+
+template <class Actor = std::string>
+class ConversationState {
+ public:
+  static constexpr std::uint8_t kTag = 0x43;  // 'C'
+
+  // Every mutator takes now (from a Scheduler) and records it in last_modified.
+  void pin(const Actor& actor, TimePoint now) {
+    pinned_.enable(actor);
+    touch(now);
+  }
+  void unpin(TimePoint now) {
+    pinned_.disable();
+    touch(now);
+  }
+  void mute(const Actor& actor, TimePoint now) {
+    muted_.enable(actor);
+    touch(now);
+  }
+  void unmute(TimePoint now) {
+    muted_.disable();
+    touch(now);
+  }
+  // A count written after observing another replaces it (marking read works); counts written
+  // concurrently read as their max.
+  void set_unread(const Actor& actor, std::uint64_t count, TimePoint now) {
+    unread_.assign(actor, count);
+    touch(now);
+  }
+  void set_title(const Actor& actor, std::string title, TimePoint now) {
+    title_.assign(std::move(title), now, actor);
+    touch(now);
+  }
+
+  bool pinned() const noexcept { return pinned_.value(); }
+  bool muted() const noexcept { return muted_.value(); }
+  std::uint64_t unread() const {
+    const auto values = unread_.values();
+    return values.empty() ? 0 : *values.rbegin();
+  }
+  const std::string& title() const noexcept { return title_.value(); }
+  TimePoint last_modified() const noexcept { return last_modified_.value(); }
+  Conversation snapshot() const {
+    return Conversation{pinned(), muted(), unread(), title(), last_modified()};
+  }
+
+  void merge(const ConversationState& other) {
+    pinned_.merge(other.pinned_);
+    muted_.merge(other.muted_);
+    unread_.merge(other.unread_);
+    title_.merge(other.title_);
+    last_modified_.merge(other.last_modified_);
+  }
+
+  friend bool operator==(const ConversationState& a, const ConversationState& b) {
+    return a.pinned_ == b.pinned_ && a.muted_ == b.muted_ && a.unread_ == b.unread_ &&
+           a.title_ == b.title_ && a.last_modified_ == b.last_modified_;
+  }
+
+  void encode_to(BinaryWriter& w) const {
+    w.put_u8(kTag);
+    pinned_.encode_to(w);
+    muted_.encode_to(w);
+    unread_.encode_to(w);
+    title_.encode_to(w);
+    last_modified_.encode_to(w);
+  }
+  static ConversationState decode_from(BinaryReader& r) {
+    r.expect_tag(kTag, "ConversationState");
+    ConversationState out;
+    out.pinned_ = EnableWinsFlag<Actor>::decode_from(r);
+    out.muted_ = EnableWinsFlag<Actor>::decode_from(r);
+    out.unread_ = MvRegister<std::uint64_t, Actor>::decode_from(r);
+    out.title_ = LwwRegister<std::string, Actor>::decode_from(r);
+    out.last_modified_ = MaxRegister<TimePoint>::decode_from(r);
+    return out;
+  }
+  std::string encode() const { return encode_value(*this); }
+  static ConversationState decode(std::string_view bytes) {
+    return decode_value<ConversationState>(bytes);
+  }
+
+ private:
+  void touch(TimePoint now) { last_modified_.assign(now); }
+
+  EnableWinsFlag<Actor> pinned_;
+  EnableWinsFlag<Actor> muted_;
+  MvRegister<std::uint64_t, Actor> unread_;
+  LwwRegister<std::string, Actor> title_;
+  MaxRegister<TimePoint> last_modified_;
+};
+
+}  // namespace rxsync
