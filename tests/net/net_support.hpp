@@ -1,0 +1,55 @@
+// Helpers for the networked tests: waiting on a condition with a generous timeout (threads and
+// sockets are real here, so there is no virtual time to advance), and recording observables.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace net_test {
+
+// Polls `done` until it holds or `limit` passes; true if it held. Not a timing assertion: the
+// limit is generous, and a pass usually takes milliseconds.
+inline bool eventually(const std::function<bool()>& done,
+                       std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+// Every value an observable emitted, readable from the test thread.
+template <class T>
+class Recorder {
+ public:
+  void add(const T& v) {
+    std::lock_guard lock(mutex_);
+    values_.push_back(v);
+  }
+  std::vector<T> values() const {
+    std::lock_guard lock(mutex_);
+    return values_;
+  }
+  bool any(const std::function<bool(const T&)>& pred) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& v : values_)
+      if (pred(v)) return true;
+    return false;
+  }
+  std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return values_.size();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<T> values_;
+};
+
+}  // namespace net_test
