@@ -17,6 +17,8 @@
 #endif
 
 #include <unistd.h>
+
+#include "demo_edits.hpp"
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -211,32 +213,9 @@ int run(const Config& cfg) {
     Doc doc = d.service->value(key).value_or(Doc{});
     const auto now = sched.now();
     if (message) {
-      const std::string id = d.name + "-" + std::to_string(i);
-      doc.messages = rxsync::merge_messages(
-          doc.messages, {rxsync::ChatMessage{id, now, pick(2) ? "user" : "assistant",
-                                             "message " + std::to_string(i)}});
-      messages_sent[key].insert(id);
+      messages_sent[key].insert(demo::add_message(doc, d.name, now, std::to_string(i), pick));
     } else {
-      switch (pick(6)) {
-        case 0:
-          doc.conversation.pin(d.name, now);
-          break;
-        case 1:
-          doc.conversation.unpin(now);
-          break;
-        case 2:
-          doc.conversation.mute(d.name, now);
-          break;
-        case 3:
-          doc.conversation.unmute(now);
-          break;
-        case 4:
-          doc.conversation.set_unread(d.name, pick(20), now);
-          break;
-        default:
-          doc.conversation.set_title(d.name, "title by " + d.name + " #" + std::to_string(i), now);
-          break;
-      }
+      demo::edit_conversation(doc, d.name, now, std::to_string(i), pick);
     }
     d.service->queue_for_sync(key, doc);
     model.push_back(Op{key, std::move(doc)});
