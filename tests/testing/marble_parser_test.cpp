@@ -90,6 +90,57 @@ TEST_CASE("marble time progressions") {
   }
 }
 
+// A diagram may span at most max_marble_time, 2305843009213693951 ns (a quarter of the int64
+// range, so that its times can still be added to a scheduler's clock and subtracted from each
+// other). Every character that takes time counts, the frame of a final '|' included.
+TEST_CASE("marble diagrams longer than max_marble_time are rejected") {
+  using rxsync::testing::max_marble_time;
+  using rxsync_test::contains;
+  const std::string limit = "2305843009213693951ns";
+  CHECK(max_marble_time == Duration(2'305'843'009'213'693'951));
+  SECTION("up to the limit is accepted") {
+    CHECK(parse_time("2305843009212.693951ms |") == max_marble_time - 1ms);
+    CHECK(parse_time("2305843009211ms - 0.693951ms |") == max_marble_time - 1ms);
+    CHECK(parse_subscription_marbles("^ 2305843009212ms 0.693951ms !").unsubscribed ==
+          max_marble_time);
+    CHECK(parse_marbles("2305843009213.693951ms ").empty());
+  }
+  SECTION("one progression beyond the limit, fraction included") {
+    const std::string m = "2305843009.5s |";
+    REQUIRE_THROWS_AS(parse_time(m), std::invalid_argument);
+    REQUIRE_THROWS_WITH(parse_time(m), contains("\"" + m + "\""));
+    REQUIRE_THROWS_WITH(parse_time(m), contains("time progression \"2305843009.5s\" is too long"));
+    REQUIRE_THROWS_WITH(parse_time(m), contains(limit));
+    REQUIRE_THROWS_WITH(parse_time("2305843009213.693952ms |"), contains("too long"));
+  }
+  SECTION("progressions that each fit but add up to more than the limit") {
+    const std::string m = "1s 2305843009s 2305843009s 2305843009s 2305843009s |";
+    REQUIRE_THROWS_AS(parse_time(m), std::invalid_argument);
+    REQUIRE_THROWS_WITH(parse_time(m), contains("\"" + m + "\""));
+    // 1 s plus the first 2305843009 s is already past the limit.
+    REQUIRE_THROWS_WITH(parse_time(m),
+                        contains("time progression \"2305843009s\" takes the diagram past"));
+    REQUIRE_THROWS_WITH(parse_time(m), contains("at position 3"));
+    REQUIRE_THROWS_WITH(parse_time(m), contains(limit));
+    REQUIRE_THROWS_AS(parse_marbles("a 2000000000s 2000000000s b"), std::invalid_argument);
+    REQUIRE_THROWS_AS(parse_subscription_marbles("^ 2000000000s 2000000000s !"),
+                      std::invalid_argument);
+  }
+  SECTION("frames, values, groups and markers count towards the limit too") {
+    const std::string m = "2305843009213.693951ms -";
+    REQUIRE_THROWS_WITH(parse_marbles(m), contains("\"" + m + "\""));
+    REQUIRE_THROWS_WITH(parse_marbles(m), contains("'-' takes the diagram past"));
+    REQUIRE_THROWS_WITH(parse_marbles(m), contains("at position 23"));
+    REQUIRE_THROWS_WITH(parse_marbles(m), contains(limit));
+    REQUIRE_THROWS_WITH(parse_marbles("2305843009213.693951ms a"),
+                        contains("'a' takes the diagram past"));
+    REQUIRE_THROWS_WITH(parse_marbles("2305843009213.69ms (ab)"),
+                        contains("'(' takes the diagram past"));
+    REQUIRE_THROWS_WITH(parse_time("2305843009213.693951ms |"),
+                        contains("'|' takes the diagram past"));
+  }
+}
+
 TEST_CASE("bad marble diagrams throw invalid_argument naming the position") {
   using rxsync_test::contains;
   REQUIRE_THROWS_AS(parse_marbles("-(a-"), std::invalid_argument);
