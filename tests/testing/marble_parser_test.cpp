@@ -224,6 +224,24 @@ TEST_CASE("rendered diagrams align frames and parse back to the same times") {
   CHECK(render_aligned({{}, {}}) == std::vector<std::string>{"", ""});
 }
 
+TEST_CASE("rendered letters that spell a progression stay letters") {
+  using rxsync::testing::render_aligned;
+  // '1' 's' followed by a long silence drawn as a progression must not become "1s ".
+  const auto drawn = render_aligned({{{0ms, "1"}, {1ms, "s"}, {100ms, "2"}}})[0];
+  CHECK(drawn == "1s- 97ms 2");
+  CHECK(summary(drawn) == "1@0ms s@1ms 2@100ms");
+  // The same after a progression, and with a fraction, in every aligned line.
+  const auto lines = render_aligned(
+      {{{0ms, "a"}, {50ms, "2"}, {51ms, "."}, {52ms, "5"}, {53ms, "m"}, {54ms, "s"}, {300ms, "b"}},
+       {{0ms, "a"}, {300ms, "c"}}});
+  CHECK(lines[0] == "a 49ms 2.5ms- 244ms b");
+  CHECK(lines[1] == "a 49ms ------ 244ms c");
+  CHECK(summary(lines[0]) == "a@0ms 2@50ms .@51ms 5@52ms m@53ms s@54ms b@300ms");
+  CHECK(summary(lines[1]) == "a@0ms c@300ms");
+  // Letters that do not spell one are left alone.
+  CHECK(render_aligned({{{0ms, "1"}, {1ms, "x"}, {100ms, "2"}}})[0] == "1x 98ms 2");
+}
+
 TEST_CASE("rendered subscription logs parse back") {
   using rxsync::testing::render_subscription;
   using rxsync::testing::SubscriptionLog;
