@@ -11,6 +11,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -103,6 +104,33 @@ TEST_CASE("merge_sequences is commutative, associative and idempotent on random 
                (ab[i - 1].second == ab[i].second && ab[i - 1].first < ab[i].first)));
     }
   }
+}
+
+namespace {
+// Only operator< (and ==): that is enough to order two copies of one id.
+struct Note {
+  int id = 0;
+  int time = 0;
+  std::string text;
+  friend bool operator==(const Note&, const Note&) = default;
+  friend bool operator<(const Note& a, const Note& b) {
+    return std::tie(a.time, a.id, a.text) < std::tie(b.time, b.id, b.text);
+  }
+};
+}  // namespace
+
+TEST_CASE("merge_sequences: copies of one id at the same position are ordered by operator<") {
+  const auto note_id = [](const Note& n) { return n.id; };
+  const auto note_time = [](const Note& x, const Note& y) { return x.time < y.time; };
+  const std::vector<Note> a{{1, 10, "hi"}, {2, 20, "x"}};
+  const std::vector<Note> b{{1, 10, "ai"}, {3, 20, "y"}};
+  const auto ab = rxsync::merge_sequences(a, b, note_id, note_time);
+  CHECK(ab == std::vector<Note>{{1, 10, "hi"}, {2, 20, "x"}, {3, 20, "y"}});
+  CHECK(rxsync::merge_sequences(b, a, note_id, note_time) == ab);
+  // Unsorted inputs take the general path, which must pick the same copy.
+  const std::vector<Note> b_unsorted{{3, 20, "y"}, {1, 10, "ai"}};
+  CHECK(rxsync::merge_sequences(b_unsorted, a, note_id, note_time) == ab);
+  CHECK(rxsync::merge_sequences(a, b_unsorted, note_id, note_time) == ab);
 }
 
 namespace {
@@ -256,6 +284,15 @@ TEST_CASE("chat threads: messages union by (timestamp, id), title three-way, ver
   const auto again = rxsync::merge_chat_threads(r.value, r.value, r.value);
   CHECK(again.value == r.value);
 
+  SECTION("two edits of one message with the same stamp merge the same way on both sides") {
+    rxsync::ChatThread left = base, right = base;
+    left.messages[0].text = "hi";
+    right.messages[0].text = "ai";
+    const auto lr = rxsync::merge_chat_threads(base, left, right).value;
+    const auto rl = rxsync::merge_chat_threads(base, right, left).value;
+    CHECK(lr == rl);
+    CHECK(lr.messages[0].text == "hi");  // the greater copy by ChatMessage's operator<
+  }
   SECTION("both renamed: the fallback decides and the conflict is reported") {
     laptop.title = "Trip";
     const auto c = rxsync::merge_chat_threads(base, laptop, phone);

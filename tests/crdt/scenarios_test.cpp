@@ -207,6 +207,26 @@ TEST_CASE("OrMap: a concurrent update keeps an erased key, erase hides without r
   CHECK(m == merged(a, b));
 }
 
+TEST_CASE(
+    "OrMap: a value only one replica holds merges the same both ways even below the default") {
+  // An LWW register stamped before TimePoint{} (a decoded state, or a clock that started
+  // earlier) loses to a default-constructed register, so it must be copied, not merged into one.
+  using Lww = rxsync::LwwRegister<std::string>;
+  rxsync::OrMap<std::string, Lww> a, b;
+  a.update("phone", "title", [](Lww& r) { r = Lww("Trip", at(-5), "phone"); });
+  b.update("tablet", "draft", [](Lww& r) { r.assign("x", at(10), "tablet"); });
+  const auto ab = merged(a, b);
+  CHECK(ab == merged(b, a));
+  REQUIRE(ab.find("title") != nullptr);
+  CHECK(ab.find("title")->value() == "Trip");
+  CHECK(ab.find("title")->timestamp() == at(-5));
+
+  rxsync::OrMap<std::string, rxsync::MaxRegister<int>> c, d;
+  c.update("phone", "low", [](auto& r) { r = rxsync::MaxRegister<int>(-3); });
+  CHECK(merged(d, c) == merged(c, d));
+  CHECK(merged(d, c).find("low")->value() == -3);
+}
+
 TEST_CASE("corrupt CRDT encodings raise DecodeError") {
   rxsync::OrSet<std::string> s;
   s.add("a", "x");

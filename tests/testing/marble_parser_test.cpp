@@ -90,6 +90,57 @@ TEST_CASE("marble time progressions") {
   }
 }
 
+// A diagram may span at most max_marble_time, 2305843009213693951 ns (a quarter of the int64
+// range, so that its times can still be added to a scheduler's clock and subtracted from each
+// other). Every character that takes time counts, the frame of a final '|' included.
+TEST_CASE("marble diagrams longer than max_marble_time are rejected") {
+  using rxsync::testing::max_marble_time;
+  using rxsync_test::contains;
+  const std::string limit = "2305843009213693951ns";
+  CHECK(max_marble_time == Duration(2'305'843'009'213'693'951));
+  SECTION("up to the limit is accepted") {
+    CHECK(parse_time("2305843009212.693951ms |") == max_marble_time - 1ms);
+    CHECK(parse_time("2305843009211ms - 0.693951ms |") == max_marble_time - 1ms);
+    CHECK(parse_subscription_marbles("^ 2305843009212ms 0.693951ms !").unsubscribed ==
+          max_marble_time);
+    CHECK(parse_marbles("2305843009213.693951ms ").empty());
+  }
+  SECTION("one progression beyond the limit, fraction included") {
+    const std::string m = "2305843009.5s |";
+    REQUIRE_THROWS_AS(parse_time(m), std::invalid_argument);
+    REQUIRE_THROWS_WITH(parse_time(m), contains("\"" + m + "\""));
+    REQUIRE_THROWS_WITH(parse_time(m), contains("time progression \"2305843009.5s\" is too long"));
+    REQUIRE_THROWS_WITH(parse_time(m), contains(limit));
+    REQUIRE_THROWS_WITH(parse_time("2305843009213.693952ms |"), contains("too long"));
+  }
+  SECTION("progressions that each fit but add up to more than the limit") {
+    const std::string m = "1s 2305843009s 2305843009s 2305843009s 2305843009s |";
+    REQUIRE_THROWS_AS(parse_time(m), std::invalid_argument);
+    REQUIRE_THROWS_WITH(parse_time(m), contains("\"" + m + "\""));
+    // 1 s plus the first 2305843009 s is already past the limit.
+    REQUIRE_THROWS_WITH(parse_time(m),
+                        contains("time progression \"2305843009s\" takes the diagram past"));
+    REQUIRE_THROWS_WITH(parse_time(m), contains("at position 3"));
+    REQUIRE_THROWS_WITH(parse_time(m), contains(limit));
+    REQUIRE_THROWS_AS(parse_marbles("a 2000000000s 2000000000s b"), std::invalid_argument);
+    REQUIRE_THROWS_AS(parse_subscription_marbles("^ 2000000000s 2000000000s !"),
+                      std::invalid_argument);
+  }
+  SECTION("frames, values, groups and markers count towards the limit too") {
+    const std::string m = "2305843009213.693951ms -";
+    REQUIRE_THROWS_WITH(parse_marbles(m), contains("\"" + m + "\""));
+    REQUIRE_THROWS_WITH(parse_marbles(m), contains("'-' takes the diagram past"));
+    REQUIRE_THROWS_WITH(parse_marbles(m), contains("at position 23"));
+    REQUIRE_THROWS_WITH(parse_marbles(m), contains(limit));
+    REQUIRE_THROWS_WITH(parse_marbles("2305843009213.693951ms a"),
+                        contains("'a' takes the diagram past"));
+    REQUIRE_THROWS_WITH(parse_marbles("2305843009213.69ms (ab)"),
+                        contains("'(' takes the diagram past"));
+    REQUIRE_THROWS_WITH(parse_time("2305843009213.693951ms |"),
+                        contains("'|' takes the diagram past"));
+  }
+}
+
 TEST_CASE("bad marble diagrams throw invalid_argument naming the position") {
   using rxsync_test::contains;
   REQUIRE_THROWS_AS(parse_marbles("-(a-"), std::invalid_argument);
@@ -171,6 +222,24 @@ TEST_CASE("rendered diagrams align frames and parse back to the same times") {
   CHECK(far[0] == "a 499ms b");
   CHECK(summary(far[0]) == "a@0ms b@500ms");
   CHECK(render_aligned({{}, {}}) == std::vector<std::string>{"", ""});
+}
+
+TEST_CASE("rendered letters that spell a progression stay letters") {
+  using rxsync::testing::render_aligned;
+  // '1' 's' followed by a long silence drawn as a progression must not become "1s ".
+  const auto drawn = render_aligned({{{0ms, "1"}, {1ms, "s"}, {100ms, "2"}}})[0];
+  CHECK(drawn == "1s- 97ms 2");
+  CHECK(summary(drawn) == "1@0ms s@1ms 2@100ms");
+  // The same after a progression, and with a fraction, in every aligned line.
+  const auto lines = render_aligned(
+      {{{0ms, "a"}, {50ms, "2"}, {51ms, "."}, {52ms, "5"}, {53ms, "m"}, {54ms, "s"}, {300ms, "b"}},
+       {{0ms, "a"}, {300ms, "c"}}});
+  CHECK(lines[0] == "a 49ms 2.5ms- 244ms b");
+  CHECK(lines[1] == "a 49ms ------ 244ms c");
+  CHECK(summary(lines[0]) == "a@0ms 2@50ms .@51ms 5@52ms m@53ms s@54ms b@300ms");
+  CHECK(summary(lines[1]) == "a@0ms c@300ms");
+  // Letters that do not spell one are left alone.
+  CHECK(render_aligned({{{0ms, "1"}, {1ms, "x"}, {100ms, "2"}}})[0] == "1x 98ms 2");
 }
 
 TEST_CASE("rendered subscription logs parse back") {

@@ -36,6 +36,26 @@ TEST_CASE("TestScheduler is a Scheduler and a VirtualTimeScheduler") {
   CHECK(TestScheduler::time("1s |") == Duration(1s));
 }
 
+// Progressions that each fit but add up to more than max_marble_time.
+TEST_CASE("diagrams longer than max_marble_time throw wherever they are given") {
+  using rxsync_test::contains;
+  const std::string long_time = "1s 2305843009s 2305843009s 2305843009s 2305843009s";
+  TestScheduler ts;
+  REQUIRE_THROWS_WITH(ts.time(long_time + " |"), contains("takes the diagram past"));
+  REQUIRE_THROWS_WITH(ts.hot("a " + long_time + " b|"), contains("takes the diagram past"));
+  REQUIRE_THROWS_WITH(ts.hot("^ " + long_time + " |"), contains("takes the diagram past"));
+  REQUIRE_THROWS_WITH(ts.cold("a " + long_time + " |"), contains("takes the diagram past"));
+  REQUIRE_THROWS_WITH(ts.cold<int>(long_time + " x", {{'x', 1}}),
+                      contains("takes the diagram past"));
+  REQUIRE_THROWS_WITH(ts.expect_observable(ts.cold("a|"), "^ " + long_time + " !"),
+                      contains("takes the diagram past"));
+  REQUIRE_THROWS_WITH(ts.expect_observable(ts.cold("a|")).to_be("a " + long_time + " |"),
+                      contains("takes the diagram past"));
+  REQUIRE_THROWS_WITH(
+      ts.expect_subscriptions(std::vector<SubscriptionLog>{}).to_be({"^ " + long_time + " !"}),
+      contains("takes the diagram past"));
+}
+
 TEST_CASE("hot observables start at '^' and hide what came before") {
   TestScheduler ts;
   auto src = ts.hot("--a--^--b--c--|");

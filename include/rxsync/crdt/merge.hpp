@@ -47,6 +47,14 @@ concept StdHashable = std::equality_comparable<T> && requires(const T& v) {
   { std::hash<T>{}(v) } -> std::convertible_to<std::size_t>;
 };
 
+// Just operator<: element types such as ChatMessage define no >, <= or >=, so
+// std::totally_ordered would miss them and the pick between two copies would depend on argument
+// order.
+template <class T>
+concept LessComparable = requires(const T& a, const T& b) {
+  { a < b } -> std::convertible_to<bool>;
+};
+
 // Shared by both paths of merge_sequences so they agree exactly.
 template <class Elem, class IdFn, class LessFn>
 struct SequenceOrder {
@@ -66,7 +74,7 @@ struct SequenceOrder {
   bool replaces(const Elem& kept, const Elem& candidate) const {
     if (std::invoke(less, kept, candidate)) return true;
     if (std::invoke(less, candidate, kept)) return false;
-    if constexpr (std::totally_ordered<Elem>) return kept < candidate;
+    if constexpr (LessComparable<Elem>) return kept < candidate;
     return false;
   }
   template <class Seq>

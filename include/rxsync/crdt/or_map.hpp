@@ -21,7 +21,8 @@
 
 namespace rxsync {
 
-// V: default-constructible (its bottom state), with merge(const V&), operator== and a binary form.
+// V: default-constructible (the state a new key starts from), with merge(const V&), operator==
+// and a binary form.
 template <class K, class V, class Actor = std::string>
 class OrMap {
  public:
@@ -54,7 +55,12 @@ class OrMap {
   void merge(const OrMap& other) {
     if (this == &other) return;
     keys_.join(other.keys_);
-    for (const auto& [key, value] : other.values_) values_[key].merge(value);
+    // A value this side lacks is copied rather than merged into a V{}: V{} need not be below
+    // every value (an LWW register stamped before TimePoint{}, a MaxRegister<int> holding -3),
+    // and merging into it would make a.merge(b) and b.merge(a) disagree.
+    for (const auto& [key, value] : other.values_) {
+      if (auto [it, inserted] = values_.try_emplace(key, value); !inserted) it->second.merge(value);
+    }
   }
 
   friend bool operator==(const OrMap& a, const OrMap& b) {

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <typeinfo>
@@ -244,10 +245,36 @@ struct DiagramEvent {
   std::string label;
 };
 
+namespace detail {
+
+// Whether the characters after the last space of `text` would read as a time progression once a
+// space follows them: value letters '1' 's' must not turn into "1s " when a progression comes next.
+inline bool ends_like_progression(std::string_view text) {
+  std::size_t start = text.size();
+  while (start > 0 && !marble_space(text[start - 1])) --start;
+  const std::string_view run = text.substr(start);
+  std::size_t i = 0;
+  const auto digits = [&] {
+    const std::size_t from = i;
+    while (i < run.size() && run[i] >= '0' && run[i] <= '9') ++i;
+    return i > from;
+  };
+  if (!digits()) return false;
+  if (i + 1 < run.size() && run[i] == '.' && run[i + 1] >= '0' && run[i + 1] <= '9') {
+    ++i;
+    digits();
+  }
+  const std::string_view unit = run.substr(i);
+  return unit == "ms" || unit == "s" || unit == "m";
+}
+
+}  // namespace detail
+
 // Draws several timelines one above the other with their frames in the same columns: a frame
 // holding a group in one line is padded with '-' in the others, and long silences become
 // progressions (" 250ms ") in every line. Parses back to the same times when no label is
-// wider than one character and no group overlaps the next event.
+// wider than one character, no group overlaps the next event, and no letters that spell a
+// progression ("1s") are followed by less than a frame of silence.
 inline std::vector<std::string> render_aligned(std::vector<std::vector<DiagramEvent>> lines,
                                                std::int64_t max_dashes = 20) {
   std::vector<Duration> keys;
@@ -265,11 +292,22 @@ inline std::vector<std::string> render_aligned(std::vector<std::vector<DiagramEv
   Duration next_free = keys.empty() ? Duration::zero() : std::min(keys.front(), Duration::zero());
   for (Duration key : keys) {
     if (const Duration gap = key - next_free; gap > Duration::zero()) {
-      const bool whole = gap % frame_duration == Duration::zero();
-      const std::string filler =
-          whole && gap / frame_duration <= max_dashes
-              ? std::string(static_cast<std::size_t>(gap / frame_duration), '-')
-              : " " + format_time(gap) + " ";
+      const auto as_dashes = [max_dashes](Duration d) {
+        return d % frame_duration == Duration::zero() && d / frame_duration <= max_dashes;
+      };
+      Duration rest = gap;
+      std::string filler;
+      // Letters that spell a progression ("1s") before a progression filler would be read as
+      // time; one frame of '-' in every line keeps them letters and the columns aligned.
+      if (!as_dashes(gap) && gap >= frame_duration &&
+          std::any_of(out.begin(), out.end(), [](const std::string& text) {
+            return detail::ends_like_progression(text);
+          })) {
+        filler = "-";
+        rest -= frame_duration;
+      }
+      filler += as_dashes(rest) ? std::string(static_cast<std::size_t>(rest / frame_duration), '-')
+                                : " " + format_time(rest) + " ";
       for (auto& text : out) text += filler;
     }
     std::vector<std::string> cells(lines.size());

@@ -22,6 +22,11 @@ namespace rxsync::testing {
 // One marble frame. RxJS run mode uses 1 ms as well, so "10ms" and "----------" agree.
 inline constexpr Duration frame_duration = std::chrono::milliseconds(1);
 
+// The longest time a diagram may span (about 73 years). A quarter of the Duration range, so the
+// times of a diagram can still be added to a scheduler's clock and subtracted from each other
+// without overflowing. A diagram that goes past it throws std::invalid_argument.
+inline constexpr Duration max_marble_time{std::numeric_limits<Duration::rep>::max() / 4};
+
 enum class MarbleKind { next, error, completed };
 
 // One event of a parsed diagram. `time` is relative to the diagram's origin: its first
@@ -52,6 +57,10 @@ namespace detail {
                                       const std::string& what) {
   throw std::invalid_argument("rxsync::testing: bad marble diagram \"" + std::string(marble) +
                               "\": " + what + " at position " + std::to_string(pos));
+}
+
+inline std::string marble_time_limit_text() {
+  return std::to_string(max_marble_time.count()) + "ns (about 73 years)";
 }
 
 inline bool marble_space(char c) noexcept {
@@ -100,16 +109,19 @@ inline std::optional<Duration> match_progression(std::string_view m, std::size_t
     return std::nullopt;
   }
   if (j >= m.size() || !marble_space(m[j])) return std::nullopt;
-  constexpr auto max_ns = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / 4);
-  if (overflow || whole > max_ns / unit_ns) {
-    marble_error(m, i, "time progression \"" + std::string(m.substr(i, j - i)) + "\" is too long");
-  }
-  length = j - i;
+  constexpr auto max_ns = static_cast<std::uint64_t>(max_marble_time.count());
   // The fraction goes through long double: frac * unit_ns could overflow 64 bits.
   const auto frac_ns = static_cast<std::uint64_t>(static_cast<long double>(frac) *
                                                       static_cast<long double>(unit_ns) /
                                                       static_cast<long double>(frac_scale) +
                                                   0.5L);
+  // frac_ns < unit_ns, so once whole * unit_ns is known to fit, the sum cannot wrap.
+  if (overflow || whole > max_ns / unit_ns || whole * unit_ns + frac_ns > max_ns) {
+    marble_error(m, i,
+                 "time progression \"" + std::string(m.substr(i, j - i)) +
+                     "\" is too long: the limit is " + marble_time_limit_text());
+  }
+  length = j - i;
   return Duration(static_cast<Duration::rep>(whole * unit_ns + frac_ns));
 }
 
@@ -118,16 +130,30 @@ inline std::optional<Duration> match_progression(std::string_view m, std::size_t
 // whitespace is ignored, and a progression advances by its duration. `on_symbol(c, pos, time)`
 // sees every other character with its frame time (the group's start inside a group) and
 // returns false when the character must not advance time ('!' in a subscription diagram).
+// Time may not go past max_marble_time.
 template <class OnSymbol>
 void scan_marbles(std::string_view m, OnSymbol&& on_symbol) {
   Duration now{};
+  // `now` stays within [0, max_marble_time], so the subtraction cannot wrap either.
+  // progression_length is 0 for a one-character step.
+  auto advance = [&](Duration step, std::size_t pos, std::size_t progression_length = 0) {
+    if (step > max_marble_time - now) {
+      const std::string what =
+          progression_length == 0
+              ? "'" + std::string(1, m[pos]) + "'"
+              : "time progression \"" + std::string(m.substr(pos, progression_length)) + "\"";
+      marble_error(m, pos,
+                   what + " takes the diagram past the time limit of " + marble_time_limit_text());
+    }
+    now += step;
+  };
   std::optional<Duration> group_start;
   std::size_t group_pos = 0;
   for (std::size_t i = 0; i < m.size(); ++i) {
     const char c = m[i];
     if (marble_space(c)) continue;
     if (c == '-') {
-      now += frame_duration;
+      advance(frame_duration, i);
     } else if (c == '(') {
       if (group_start)
         marble_error(m, i,
@@ -135,26 +161,26 @@ void scan_marbles(std::string_view m, OnSymbol&& on_symbol) {
                          " (groups do not nest)");
       group_start = now;
       group_pos = i;
-      now += frame_duration;
+      advance(frame_duration, i);
     } else if (c == ')') {
       if (!group_start) marble_error(m, i, "')' without a matching '('");
       group_start.reset();
-      now += frame_duration;
+      advance(frame_duration, i);
     } else if (c >= '0' && c <= '9') {
       std::size_t length = 0;
       if (auto step = match_progression(m, i, length)) {
-        now += *step;
+        advance(*step, i, length);
         i += length - 1;
         continue;
       }
-      if (on_symbol(c, i, group_start.value_or(now))) now += frame_duration;
+      if (on_symbol(c, i, group_start.value_or(now))) advance(frame_duration, i);
     } else {
       if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) {
         marble_error(m, i,
                      "character code " + std::to_string(static_cast<unsigned char>(c)) +
                          " is not a marble (use printable ASCII)");
       }
-      if (on_symbol(c, i, group_start.value_or(now))) now += frame_duration;
+      if (on_symbol(c, i, group_start.value_or(now))) advance(frame_duration, i);
     }
   }
   if (group_start) marble_error(m, group_pos, "'(' is never closed");
