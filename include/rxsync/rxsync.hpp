@@ -10,6 +10,7 @@
 #include <rxsync/cache/tiered_cache.hpp>
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/function.hpp>
+#include <rxsync/core/lifetime_guard.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
 #include <rxsync/crdt/counters.hpp>

@@ -19,6 +19,7 @@
 
 #include <rxsync/adapters/detail/sqlite_db.hpp>
 #include <rxsync/core/concepts.hpp>
+#include <rxsync/core/lifetime_guard.hpp>
 #include <rxsync/storage/visitor_guard.hpp>
 
 namespace rxsync {
@@ -154,6 +155,8 @@ class SqliteStorage {
 
   const std::filesystem::path& path() const noexcept { return db_.path(); }
   const SqliteStorageOptions& options() const noexcept { return options_; }
+  // SyncService takes a lease: destroying the storage first is a clear error, not a crash later.
+  const LifetimeGuard& rxsync_lifetime_guard() const noexcept { return lifetime_; }
 
  private:
   void put_locked(std::string_view key, std::string_view value) {
@@ -168,6 +171,7 @@ class SqliteStorage {
   detail::SqliteDb db_;  // before the statements: they are finalized first
   mutable std::mutex mu_;
   detail::VisitorGuard visitor_guard_{"SqliteStorage"};
+  LifetimeGuard lifetime_{"SqliteStorage"};
   // Prepared once; mutable because stepping a statement is how a const query runs.
   mutable detail::SqliteStatement put_, get_, erase_, each_, count_, begin_, commit_, rollback_;
 };

@@ -25,6 +25,7 @@
 #include <utility>
 
 #include <rxsync/core/concepts.hpp>
+#include <rxsync/core/lifetime_guard.hpp>
 #include <rxsync/storage/file_log_format.hpp>
 #include <rxsync/storage/file_log_recovery.hpp>
 #include <rxsync/storage/file_storage_options.hpp>
@@ -162,6 +163,8 @@ class FileStorage {
     return s;
   }
   const RecoveryReport& recovery_report() const noexcept { return report_; }
+  // SyncService takes a lease: destroying the storage first is a clear error, not a crash later.
+  const LifetimeGuard& rxsync_lifetime_guard() const noexcept { return lifetime_; }
   const std::filesystem::path& path() const noexcept { return path_; }
   const FileStorageOptions& options() const noexcept { return options_; }
   // Where compaction writes before renaming; a leftover one is deleted on open.
@@ -253,6 +256,7 @@ class FileStorage {
   RecoveryReport report_;
   mutable std::mutex mu_;
   detail::VisitorGuard visitor_guard_{"FileStorage"};
+  LifetimeGuard lifetime_{"FileStorage"};
   detail::UniqueFd fd_;
   Index index_;
   std::string buf_;  // reused encode buffer

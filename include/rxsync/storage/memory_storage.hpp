@@ -16,6 +16,7 @@
 #include <utility>
 
 #include <rxsync/core/concepts.hpp>
+#include <rxsync/core/lifetime_guard.hpp>
 
 namespace rxsync {
 
@@ -41,6 +42,9 @@ class MemoryStorage {
     return *this;
   }
   ~MemoryStorage() = default;
+
+  // SyncService takes a lease: destroying the storage first is a clear error, not a crash later.
+  const LifetimeGuard& rxsync_lifetime_guard() const noexcept { return lifetime_; }
 
   // Inserts or overwrites. Looks the key up as a string_view, so an overwrite allocates nothing
   // for the key and reuses the value's buffer when it is large enough.
@@ -110,6 +114,7 @@ class MemoryStorage {
   std::map<std::string, std::string, std::less<>> map_;
   // Counts for_each calls in progress; atomic so that concurrent const for_each calls are safe.
   mutable std::atomic<std::size_t> visiting_{0};
+  LifetimeGuard lifetime_{"MemoryStorage"};
 };
 
 static_assert(check_storage<MemoryStorage>());

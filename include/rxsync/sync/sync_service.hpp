@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include <rxsync/core/lifetime_guard.hpp>
 #include <rxsync/sync/detail/sync_core.hpp>
 
 namespace rxsync {
@@ -40,7 +41,8 @@ class SyncService {
 
   SyncService(Sched& scheduler, Transport& transport, Store& storage, SyncServiceOptions options,
               Merge merge = {})
-      : core_(std::make_shared<Core>(scheduler, transport, storage, checked(std::move(options)),
+      : store_lease_(lease_lifetime(storage)),
+        core_(std::make_shared<Core>(scheduler, transport, storage, checked(std::move(options)),
                                      std::move(merge))) {
     core_->init();
   }
@@ -51,6 +53,7 @@ class SyncService {
     if (this != &other) {
       if (core_) core_->shutdown();
       core_ = std::move(other.core_);
+      store_lease_ = std::move(other.store_lease_);
     }
     return *this;
   }
@@ -145,6 +148,9 @@ class SyncService {
     return o;
   }
 
+  // The storage must outlive the service. rxsync's storages check it: destroying one first
+  // aborts with a message saying so, instead of a use-after-free later.
+  LifetimeGuard::Lease store_lease_;
   std::shared_ptr<Core> core_;
 };
 
