@@ -12,35 +12,18 @@
 #include <vector>
 
 #include <rxsync/storage/file_storage.hpp>
+
+#include "bench_support.hpp"
 #if RXSYNC_BENCH_SQLITE
 #include <rxsync/adapters/sqlite_storage.hpp>
 #endif
 
 namespace {
 
+using rxsync_bench::BenchDir;
+
 constexpr std::size_t kKeys = 1024;  // puts cycle over these, so compaction runs as in real use
 constexpr std::size_t kValueSize = 100;
-
-class BenchDir {
- public:
-  BenchDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "rxsync-bench-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp failed");
-    }
-    path_ = tmpl;
-  }
-  BenchDir(const BenchDir&) = delete;
-  BenchDir& operator=(const BenchDir&) = delete;
-  ~BenchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::filesystem::path file(const char* name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 std::vector<std::string> make_keys() {
   std::vector<std::string> keys;
