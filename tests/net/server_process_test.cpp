@@ -1,6 +1,7 @@
-// Process-level tests of rxsync-server: started as child processes on 127.0.0.1 with OS-chosen
-// ports, talked to over plain POSIX sockets. Every child is killed by pid when its guard goes out
-// of scope, even when a check failed; every wait polls a condition with a deadline.
+// Process-level tests of rxsync-server and of the server program in docs/server.md: started as
+// child processes on 127.0.0.1 with OS-chosen ports, talked to over plain POSIX sockets. Every
+// child is killed by pid when its guard goes out of scope, even when a check failed; every wait
+// polls a condition with a deadline.
 #include <rxsync/models/demo_document.hpp>
 #include <rxsync/net/protocol.hpp>
 #include <rxsync/storage/codec.hpp>
@@ -382,3 +383,57 @@ TEST_CASE("rxsync-server: a bad command line exits 2 naming the flag and value",
 }
 
 #endif  // RXSYNC_SERVER_BINARY
+
+#ifdef RXSYNC_SERVER_DOC_EXAMPLE
+
+namespace {
+// The value type of the program in docs/server.md, encoded the same way.
+struct Tags {
+  std::set<std::string> items;
+  void encode_to(rxsync::BinaryWriter& w) const {
+    w.put_varint(items.size());
+    for (const auto& s : items) w.put_string(s);
+  }
+  static Tags decode_from(rxsync::BinaryReader& r) {
+    Tags t;
+    for (std::size_t n = r.get_count(); n > 0; --n) t.items.insert(r.get_string());
+    return t;
+  }
+};
+}  // namespace
+
+TEST_CASE("the server program of docs/server.md serves its own value type", "[server]") {
+  TempDir dir;
+  { std::ofstream(dir.path / "tokens.txt") << "t-phone phone\n"; }
+  Process p({RXSYNC_SERVER_DOC_EXAMPLE, "0", (dir.path / "tags.db").string()}, dir.path, "doc");
+  std::uint16_t port = 0;
+  REQUIRE(eventually([&] {
+    const std::string out = p.out();
+    const auto at = out.find("serving on port ");
+    if (at == std::string::npos || out.find('\n', at) == std::string::npos) return false;
+    port = static_cast<std::uint16_t>(std::stoul(out.substr(at + 16)));
+    return true;
+  }));
+  const auto key = rxsync::DefaultCodec::encode(std::string("tags/1"));
+  const auto push = [&](const std::string& value, std::uint64_t version) {
+    const auto r = http(port, "POST", "/v1/push",
+                        net::encode_frame(net::Push{
+                            version, {{key, "phone", version, net::ValueEncoding::full, value}}}),
+                        {"Authorization: Bearer t-phone"});
+    REQUIRE(r.status == 200);
+    return std::get<net::Ack>(net::decode_frame(r.body)).outcomes.at(0).kind;
+  };
+  CHECK(push(rxsync::DefaultCodec::encode(Tags{{"a"}}), 1) == rxsync::ItemOutcome::ok);
+  CHECK(push(rxsync::DefaultCodec::encode(Tags{{"b"}}), 2) == rxsync::ItemOutcome::ok);
+  CHECK(push("\x05garbage", 3) == rxsync::ItemOutcome::reject);  // the validator decodes
+  std::map<std::string, std::string> expected{
+      {key, rxsync::DefaultCodec::encode(Tags{{"a", "b"}})}};
+  rxsync::StateDigest d;
+  for (const auto& [k, v] : expected) d.add(k, v);
+  CHECK(http(port, "GET", "/v1/digest").body == d.digest_line() + "\n");  // merged
+  CHECK(http(port, "POST", "/v1/pull", net::encode_frame(net::Pull{}), {}).status == 401);
+  p.signal(SIGTERM);
+  CHECK(p.wait_exit(5s) == 0);
+}
+
+#endif  // RXSYNC_SERVER_DOC_EXAMPLE
