@@ -109,6 +109,7 @@ class WsClient {
     });
     REQUIRE(run_until(ioc_, done));
     REQUIRE_FALSE(ec);
+    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));  // no 40 ms stalls
     done = false;
     ws_.async_handshake("127.0.0.1", "/v1/ws", [&](beast::error_code e) {
       ec = e;

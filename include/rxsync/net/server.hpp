@@ -226,6 +226,9 @@ class SyncServer {
             return;
           }
           if (state_->stopping()) return;  // the socket closes as it goes out of scope
+          // Small frames (a Poke, then an Ack) must not wait for the peer's delayed ACK.
+          boost::system::error_code nodelay_ec;
+          socket.set_option(boost::asio::ip::tcp::no_delay(true), nodelay_ec);
           boost::system::error_code peer_ec;
           const auto peer = socket.remote_endpoint(peer_ec);
           std::string name = peer_ec ? std::string("?") : peer.address().to_string();
