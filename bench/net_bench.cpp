@@ -41,7 +41,9 @@ const std::string kValue(100, 'v');
 
 // The benchmark's value type: a string whose merge keeps the greater one (a join).
 struct MaxMerge {
-  std::string operator()(const std::string& a, const std::string& b) const { return std::max(a, b); }
+  std::string operator()(const std::string& a, const std::string& b) const {
+    return std::max(a, b);
+  }
 };
 
 // A server on 127.0.0.1 and an ephemeral port over a SqliteServerStore in a scratch directory.
@@ -69,6 +71,19 @@ struct LocalServer {
 
 using Transport = rxsync::net::NetTransport<std::string, std::string, rxsync::EventLoopThread>;
 
+// Built with append rather than operator+: g++ 12 at -O2 warns falsely (-Wrestrict) about
+// "k" + std::to_string(n).
+std::string key_name(std::uint64_t n) {
+  std::string key = "k";
+  key += std::to_string(n);
+  return key;
+}
+std::string client_name(int c) {
+  std::string name = "c";
+  name += std::to_string(c);
+  return name;
+}
+
 rxsync::net::NetTransportOptions client_options(const std::string& url, const std::string& origin) {
   rxsync::net::NetTransportOptions o;
   o.servers = {url};
@@ -88,7 +103,7 @@ void BM_NetPushAck(benchmark::State& state) {
   std::vector<std::unique_ptr<Transport>> clients;
   for (int c = 0; c < kClients; ++c) {
     clients.push_back(
-        std::make_unique<Transport>(loop, client_options(server.url(), "c" + std::to_string(c))));
+        std::make_unique<Transport>(loop, client_options(server.url(), client_name(c))));
   }
   for (auto& c : clients) {
     while (c->status().state != rxsync::net::ConnectionState::online) std::this_thread::yield();
@@ -106,8 +121,9 @@ void BM_NetPushAck(benchmark::State& state) {
     for (int c = 0; c < kClients; ++c) {
       std::vector<Transport::Item> batch;
       batch.reserve(kBatch);
+      const std::string origin = client_name(c);
       for (int i = 0; i < kBatch; ++i) {
-        batch.push_back({"k" + std::to_string(next_key++), {kValue, next_key, "c" + std::to_string(c)}, 0});
+        batch.push_back({key_name(next_key++), {kValue, next_key, origin}, 0});
       }
       clients[static_cast<std::size_t>(c)]->send(
           std::move(batch), [&](std::vector<rxsync::ItemOutcome> outcomes) {
@@ -144,10 +160,9 @@ void BM_Baseline_SqliteInsertTx(benchmark::State& state) {
     for (int c = 0; c < kClients; ++c) {
       exec("BEGIN IMMEDIATE");
       for (int i = 0; i < kBatch; ++i) {
-        const std::string key = "k" + std::to_string(next_key++);
+        const std::string key = key_name(next_key++);
         sqlite3_bind_blob(insert, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
-        sqlite3_bind_blob(insert, 2, kValue.data(), static_cast<int>(kValue.size()),
-                          SQLITE_STATIC);
+        sqlite3_bind_blob(insert, 2, kValue.data(), static_cast<int>(kValue.size()), SQLITE_STATIC);
         sqlite3_step(insert);
         sqlite3_reset(insert);
       }
@@ -160,9 +175,8 @@ void BM_Baseline_SqliteInsertTx(benchmark::State& state) {
 }
 BENCHMARK(BM_Baseline_SqliteInsertTx)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-using Service =
-    rxsync::SyncService<std::string, std::string, Transport, rxsync::MemoryStorage,
-                        rxsync::EventLoopThread, MaxMerge>;
+using Service = rxsync::SyncService<std::string, std::string, Transport, rxsync::MemoryStorage,
+                                    rxsync::EventLoopThread, MaxMerge>;
 
 void BM_NetEditToPeer(benchmark::State& state) {
   LocalServer server(state.range(0) != 0);
@@ -206,13 +220,19 @@ void BM_NetEditToPeer(benchmark::State& state) {
   }
   std::sort(micros.begin(), micros.end());
   auto pct = [&](double p) {
-    return micros.empty() ? 0.0
-                          : micros[std::min(micros.size() - 1,
-                                            static_cast<std::size_t>(p * static_cast<double>(micros.size())))];
+    return micros.empty()
+               ? 0.0
+               : micros[std::min(micros.size() - 1,
+                                 static_cast<std::size_t>(p * static_cast<double>(micros.size())))];
   };
   state.counters["p50_us"] = pct(0.50);
   state.counters["p99_us"] = pct(0.99);
 }
-BENCHMARK(BM_NetEditToPeer)->Arg(0)->Arg(1)->UseManualTime()->Iterations(500)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_NetEditToPeer)
+    ->Arg(0)
+    ->Arg(1)
+    ->UseManualTime()
+    ->Iterations(500)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
