@@ -321,6 +321,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
                              if (self->generation_ != gen) return;
                              if (e)
                                return self->attempt_failed(url.text + ": connect: " + e.message());
+                             set_no_delay(beast::get_lowest_layer(*ws).socket());
                              self->handshake_ws(ws, url, gen);
                            }));
         }));

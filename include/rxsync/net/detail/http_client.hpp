@@ -38,6 +38,13 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using Strand = asio::strand<asio::io_context::executor_type>;
 
+// Frames are written whole: with Nagle's algorithm a small frame after a large one waits for
+// the peer's delayed ACK (tens of milliseconds per round trip).
+inline void set_no_delay(asio::ip::tcp::socket& socket) {
+  beast::error_code ignored;
+  socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+}
+
 // The owner's clock and timers: the injected Scheduler, type-erased.
 struct Timers {
   std::function<TimePoint()> now;
@@ -145,6 +152,7 @@ class HttpClient : public std::enable_shared_from_this<HttpClient> {
                                                                                const auto&) {
                     if (self->request_id_ != id || !self->current_) return;
                     if (e) return self->finish(Response{false, 0, {}, "connect: " + e.message()});
+                    set_no_delay(conn->stream.socket());
                     self->write(id);
                   }));
             }));

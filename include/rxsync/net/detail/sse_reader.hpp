@@ -21,6 +21,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <rxsync/net/detail/http_client.hpp>
 #include <rxsync/net/net_transport_options.hpp>
 
 namespace rxsync::net::detail {
@@ -100,6 +101,7 @@ class SseReader : public std::enable_shared_from_this<SseReader> {
           self->stream_.async_connect(
               results, asio::bind_executor(self->strand_, [self](beast::error_code e, const auto&) {
                 if (e) return self->end("connect: " + e.message());
+                set_no_delay(self->stream_.socket());
                 self->send_request();
               }));
         }));
