@@ -2,7 +2,9 @@
 // rxsync::sqlite): the embedded default of rxsync-server.
 //
 // One transaction per push (BEGIN IMMEDIATE ... COMMIT); with synchronous=FULL (the default) a
-// push is acknowledged only once its commit is durable. `durable = false` selects
+// push is acknowledged only once its commit is durable. One row per key holds the value, its
+// sequence number and the versions applied from each origin, so a change costs one read (the
+// rows of a whole push are read in a few statements) and one write. `durable = false` selects
 // synchronous=NORMAL in WAL mode: the last commits before a power failure (never a process
 // crash) can be lost, and clients whose acknowledged edits were among them push them again only
 // if they still hold them, so use it for benchmarks and caches, not for data of record.
@@ -10,19 +12,25 @@
 // transaction holds it from begin() to commit or destruction).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include <rxsync/adapters/detail/sqlite_db.hpp>
+#include <rxsync/storage/codec.hpp>
 #include <rxsync/sync/server_store.hpp>
 
 namespace rxsync {
@@ -39,22 +47,32 @@ class SqliteServerStore final : public ServerStore {
       : options_(options),
         db_("SqliteServerStore", path, options.create_if_missing, true,
             options.durable ? SqliteSynchronous::full : SqliteSynchronous::normal) {
+    // applied: the highest version applied per origin, as varint count, then (origin bytes,
+    // version varint) pairs in origin order.
     db_.exec(
         "CREATE TABLE IF NOT EXISTS rxsync_server_meta (name BLOB PRIMARY KEY, n INTEGER NOT NULL);"
         "CREATE TABLE IF NOT EXISTS rxsync_server_values (key BLOB NOT NULL PRIMARY KEY, "
-        "value BLOB NOT NULL, seq INTEGER NOT NULL UNIQUE) WITHOUT ROWID;"
-        "CREATE TABLE IF NOT EXISTS rxsync_server_applied (key BLOB NOT NULL, origin BLOB NOT "
-        "NULL, version INTEGER NOT NULL, PRIMARY KEY (key, origin)) WITHOUT ROWID;");
+        "value BLOB NOT NULL, seq INTEGER NOT NULL, applied BLOB NOT NULL) WITHOUT ROWID;"
+        "CREATE INDEX IF NOT EXISTS rxsync_server_values_seq ON rxsync_server_values (seq);");
     db_.prepare(meta_get_, "SELECT n FROM rxsync_server_meta WHERE name = ?1");
     db_.prepare(meta_put_, "INSERT OR REPLACE INTO rxsync_server_meta (name, n) VALUES (?1, ?2)");
     db_.prepare(get_, "SELECT value, seq FROM rxsync_server_values WHERE key = ?1");
-    db_.prepare(
-        put_, "INSERT OR REPLACE INTO rxsync_server_values (key, value, seq) VALUES (?1, ?2, ?3)");
-    db_.prepare(applied_get_,
-                "SELECT version FROM rxsync_server_applied WHERE key = ?1 AND origin = ?2");
-    db_.prepare(applied_put_,
-                "INSERT OR REPLACE INTO rxsync_server_applied (key, origin, version) "
-                "VALUES (?1, ?2, ?3)");
+    db_.prepare(row_, "SELECT key, value, seq, applied FROM rxsync_server_values WHERE key = ?1");
+    db_.prepare(put_,
+                "INSERT OR REPLACE INTO rxsync_server_values (key, value, seq, applied) "
+                "VALUES (?1, ?2, ?3, ?4)");
+    std::string puts_sql =
+        "INSERT OR REPLACE INTO rxsync_server_values (key, value, seq, applied) VALUES ";
+    for (std::size_t i = 0; i < kBatchWrite; ++i) {
+      const std::size_t b = 4 * i;
+      puts_sql += (i == 0 ? "(?" : ", (?") + std::to_string(b + 1) + ", ?" + std::to_string(b + 2) +
+                  ", ?" + std::to_string(b + 3) + ", ?" + std::to_string(b + 4) + ")";
+    }
+    db_.prepare(puts_, puts_sql);
+    std::string rows_sql =
+        "SELECT key, value, seq, applied FROM rxsync_server_values WHERE key IN (?1";
+    for (std::size_t i = 2; i <= kPrefetch; ++i) rows_sql += ", ?" + std::to_string(i);
+    db_.prepare(rows_, rows_sql + ")");
     db_.prepare(after_,
                 "SELECT key, value, seq FROM rxsync_server_values WHERE seq > ?1 ORDER BY seq "
                 "LIMIT ?2");
@@ -126,6 +144,8 @@ class SqliteServerStore final : public ServerStore {
   const std::filesystem::path& path() const noexcept { return db_.path(); }
 
  private:
+  // Reads each row it touches once (a push's rows in batches of kPrefetch), keeps the changes in
+  // memory and writes each changed row once, at commit.
   class Tx final : public ServerTransaction {
    public:
     explicit Tx(SqliteServerStore& s) : s_(s), lock_(s.mutex_), head_(s.head_) {
@@ -134,36 +154,78 @@ class SqliteServerStore final : public ServerStore {
     ~Tx() override {
       if (!done_) s_.rollback_locked();
     }
-    std::optional<StoredValue> get(std::string_view key) override { return s_.get_locked(key); }
+    void prefetch(std::span<const std::string_view> keys) override {
+      std::vector<std::string_view> missing;
+      for (std::string_view k : keys) {
+        if (rows_.find(k) == rows_.end()) missing.push_back(k);
+      }
+      std::sort(missing.begin(), missing.end());
+      missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+      std::size_t at = 0;
+      for (; at + kPrefetch <= missing.size(); at += kPrefetch) {
+        auto& st = s_.rows_;
+        detail::SqliteStatement::Use use{st.get()};
+        for (std::size_t i = 0; i < kPrefetch; ++i)
+          s_.db_.bind(st, static_cast<int>(i + 1), missing[at + i]);
+        int rc;
+        while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) read_row(st.get());
+        s_.db_.check_done(rc, "prefetch");
+        for (std::size_t i = 0; i < kPrefetch; ++i) {
+          if (rows_.find(missing[at + i]) == rows_.end())
+            rows_.try_emplace(std::string(missing[at + i]));
+        }
+      }
+      for (; at < missing.size(); ++at) (void)load(missing[at]);  // the tail one by one
+    }
+    std::optional<StoredValue> get(std::string_view key) override {
+      Row& r = row(key);
+      if (!r.value) return std::nullopt;
+      return StoredValue{*r.value, r.seq};
+    }
     std::uint64_t applied_version(std::string_view key, std::string_view origin) override {
-      auto& st = s_.applied_get_;
-      detail::SqliteStatement::Use use{st.get()};
-      s_.db_.bind(st, 1, key);
-      s_.db_.bind(st, 2, origin);
-      const int rc = sqlite3_step(st.get());
-      if (rc == SQLITE_ROW) return static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 0));
-      s_.db_.check_done(rc, "applied_version");
-      return 0;
+      Row& r = row(key);
+      auto it = r.applied.find(origin);
+      return it == r.applied.end() ? 0 : it->second;
     }
     void put(std::string_view key, std::string_view value, std::uint64_t seq) override {
-      auto& st = s_.put_;
-      detail::SqliteStatement::Use use{st.get()};
-      s_.db_.bind(st, 1, key);
-      s_.db_.bind(st, 2, value);
-      s_.db_.bind(st, 3, seq);
-      s_.db_.check_done(sqlite3_step(st.get()), "put");
+      Row& r = row(key);
+      r.value = std::string(value);
+      r.seq = seq;
+      r.dirty = true;
     }
     void set_applied(std::string_view key, std::string_view origin,
                      std::uint64_t version) override {
-      auto& st = s_.applied_put_;
-      detail::SqliteStatement::Use use{st.get()};
-      s_.db_.bind(st, 1, key);
-      s_.db_.bind(st, 2, origin);
-      s_.db_.bind(st, 3, version);
-      s_.db_.check_done(sqlite3_step(st.get()), "set_applied");
+      Row& r = row(key);
+      r.applied.insert_or_assign(std::string(origin), version);
+      r.dirty = true;
     }
     std::uint64_t next_seq() override { return ++head_; }
     void commit() override {
+      // Rows go kBatchWrite to a statement: SQLite's per-statement cost is then paid once per
+      // batch instead of once per row.
+      std::vector<std::pair<const std::string*, Row*>> dirty;
+      for (auto& [key, r] : rows_) {
+        if (!r.dirty) continue;
+        if (!r.value) {
+          throw std::logic_error("SqliteServerStore: a version applied to a key with no value");
+        }
+        r.applied_bytes = encode_applied(r.applied);
+        dirty.emplace_back(&key, &r);
+      }
+      std::size_t at = 0;
+      for (; at + kBatchWrite <= dirty.size(); at += kBatchWrite) {
+        auto& st = s_.puts_;
+        detail::SqliteStatement::Use use{st.get()};
+        for (std::size_t i = 0; i < kBatchWrite; ++i)
+          bind_row(st, 4 * i, *dirty[at + i].first, *dirty[at + i].second);
+        s_.db_.check_done(sqlite3_step(st.get()), "put");
+      }
+      for (; at < dirty.size(); ++at) {
+        auto& st = s_.put_;
+        detail::SqliteStatement::Use use{st.get()};
+        bind_row(st, 0, *dirty[at].first, *dirty[at].second);
+        s_.db_.check_done(sqlite3_step(st.get()), "put");
+      }
       if (head_ != s_.head_) s_.put_meta_locked("head", head_);
       s_.db_.step_done(s_.commit_, "COMMIT");
       done_ = true;
@@ -171,11 +233,86 @@ class SqliteServerStore final : public ServerStore {
     }
 
    private:
+    struct Row {
+      std::optional<std::string> value;
+      std::uint64_t seq = 0;
+      std::map<std::string, std::uint64_t, std::less<>> applied;
+      std::string applied_bytes;  // encoded at commit
+      bool dirty = false;
+    };
+
+    static std::string encode_applied(const std::map<std::string, std::uint64_t, std::less<>>& a) {
+      BinaryWriter w;
+      w.put_varint(a.size());
+      for (const auto& [origin, version] : a) {
+        w.put_bytes(origin);
+        w.put_varint(version);
+      }
+      return std::move(w).take();
+    }
+    void bind_row(const detail::SqliteStatement& st, std::size_t base, const std::string& key,
+                  const Row& r) {
+      const int b = static_cast<int>(base);
+      s_.db_.bind(st, b + 1, key);
+      s_.db_.bind(st, b + 2, *r.value);
+      s_.db_.bind(st, b + 3, r.seq);
+      s_.db_.bind(st, b + 4, r.applied_bytes);
+    }
+
+    // The core asks about one key several times in a row: the last row found is kept at hand.
+    Row& row(std::string_view key) {
+      if (last_ != nullptr && last_->first == key) return last_->second;
+      if (auto it = rows_.find(key); it != rows_.end()) {
+        last_ = &*it;
+        return it->second;
+      }
+      return load(key);
+    }
+    Row& load(std::string_view key) {
+      auto& st = s_.row_;
+      detail::SqliteStatement::Use use{st.get()};
+      s_.db_.bind(st, 1, key);
+      const int rc = sqlite3_step(st.get());
+      if (rc == SQLITE_ROW) return read_row(st.get());
+      s_.db_.check_done(rc, "read");
+      auto it = rows_.try_emplace(std::string(key)).first;
+      last_ = &*it;
+      return it->second;
+    }
+    // A stored row; a damaged applied list throws DecodeError (the push then fails as a whole).
+    Row& read_row(sqlite3_stmt* st) {
+      Row r;
+      r.value = std::string(detail::column_bytes(st, 1));
+      r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
+      BinaryReader in(detail::column_bytes(st, 3));
+      const std::size_t n = in.get_count(2);
+      for (std::size_t i = 0; i < n; ++i) {
+        std::string origin = in.get_string();
+        r.applied.insert_or_assign(std::move(origin), in.get_varint());
+      }
+      in.expect_end("applied versions");
+      auto it =
+          rows_.insert_or_assign(std::string(detail::column_bytes(st, 0)), std::move(r)).first;
+      last_ = &*it;
+      return it->second;
+    }
+
     SqliteServerStore& s_;
     std::unique_lock<std::mutex> lock_;
     std::uint64_t head_;
+    struct Hash {
+      using is_transparent = void;
+      std::size_t operator()(std::string_view k) const noexcept {
+        return std::hash<std::string_view>{}(k);
+      }
+    };
+    std::unordered_map<std::string, Row, Hash, std::equal_to<>> rows_;  // nodes: stable addresses
+    std::pair<const std::string, Row>* last_ = nullptr;
     bool done_ = false;
   };
+
+  static constexpr std::size_t kPrefetch = 64;    // keys per prefetching SELECT
+  static constexpr std::size_t kBatchWrite = 32;  // rows per batched INSERT
 
   std::optional<StoredValue> get_locked(std::string_view key) const {
     detail::SqliteStatement::Use use{get_.get()};
@@ -213,8 +350,8 @@ class SqliteServerStore final : public ServerStore {
   mutable std::mutex mutex_;
   std::uint64_t epoch_ = 0;
   std::uint64_t head_ = 0;
-  mutable detail::SqliteStatement meta_get_, meta_put_, get_, put_, applied_get_, applied_put_,
-      after_, each_, begin_, commit_, rollback_;
+  mutable detail::SqliteStatement meta_get_, meta_put_, get_, row_, rows_, put_, puts_, after_,
+      each_, begin_, commit_, rollback_;
 };
 
 }  // namespace rxsync

@@ -138,6 +138,10 @@ class ServerCore {
       try {
         {
           auto tx = store_.begin();  // a backend may hold its lock until the tx is gone
+          std::vector<std::string_view> keys;
+          keys.reserve(changes.size());
+          for (const ServerChange& c : changes) keys.push_back(c.key);
+          tx->prefetch(keys);
           for (const ServerChange& c : changes) out.push_back(apply(*tx, c, delta, state_changed));
           tx->commit();
         }

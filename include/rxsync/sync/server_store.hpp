@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -44,6 +45,8 @@ struct StoredChange {
 class ServerTransaction {
  public:
   virtual ~ServerTransaction() = default;
+  // A hint: these keys are about to be read (a push's keys). A backend may read them in bulk.
+  virtual void prefetch(std::span<const std::string_view> keys) { (void)keys; }
   virtual std::optional<StoredValue> get(std::string_view key) = 0;
   // The highest version applied for (key, origin); 0 when none.
   virtual std::uint64_t applied_version(std::string_view key, std::string_view origin) = 0;
