@@ -1,0 +1,427 @@
+// NetTransport without a server (URLs, options, SSE parsing, unreachable servers) and against a
+// real SyncServer on loopback: sync in every mode, reconnects, failover,
+// tokens, oversized frames, channels and request timeouts; and, with the rxsync-server binary,
+// a server frozen with SIGSTOP noticed within two heartbeats.
+#if RXSYNC_TEST_NET
+
+#include <rxsync/models/demo_document.hpp>
+#include <rxsync/net/net_transport.hpp>
+#include <rxsync/net/server.hpp>
+#include <rxsync/schedulers/event_loop_thread.hpp>
+#include <rxsync/storage/memory_storage.hpp>
+#include <rxsync/sync/server_core.hpp>
+#include <rxsync/sync/sync_service.hpp>
+
+#include "../../examples/net/process.hpp"
+#include "net_support.hpp"
+#include "rxsync_catch.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+namespace net = rxsync::net;
+using net_test::eventually;
+
+namespace {
+
+struct MaxMerge {
+  std::string operator()(const std::string& a, const std::string& b) const {
+    return std::max(a, b);
+  }
+};
+
+// A SyncServer for string values (merge: the greater string) over a memory store that outlives
+// restarts of the server, like a database.
+struct Server {
+  explicit Server(net::ServerOptions o = anonymous()) : options(std::move(o)) { start(); }
+  static net::ServerOptions anonymous() {
+    net::ServerOptions o;
+    o.allow_anonymous = true;
+    o.log = nullptr;
+    o.heartbeat = 200ms;
+    return o;
+  }
+  void start() {
+    core =
+        std::make_unique<rxsync::ServerCore>(store, rxsync::typed_merger<std::string, MaxMerge>(),
+                                             rxsync::typed_validator<std::string>());
+    server = std::make_unique<net::SyncServer>(*core, options);
+    server->start();
+    options.port = server->port();  // a restart comes back on the same port
+  }
+  void stop() {
+    server->stop();
+    server.reset();
+    core.reset();
+  }
+  std::string url(const char* scheme = "ws") const {
+    return std::string(scheme) + "://127.0.0.1:" + std::to_string(options.port);
+  }
+
+  net::ServerOptions options;
+  rxsync::MemoryServerStore store;
+  std::unique_ptr<rxsync::ServerCore> core;
+  std::unique_ptr<net::SyncServer> server;
+};
+
+using Transport = net::NetTransport<std::string, std::string, rxsync::EventLoopThread>;
+using Service = rxsync::SyncService<std::string, std::string, Transport, rxsync::MemoryStorage,
+                                    rxsync::EventLoopThread, MaxMerge>;
+
+net::NetTransportOptions client(const std::vector<std::string>& servers, const std::string& origin,
+                                net::TransportMode mode = net::TransportMode::websocket) {
+  net::NetTransportOptions o;
+  o.servers = servers;
+  o.origin = origin;
+  o.mode = mode;
+  o.reconnect.initial = 20ms;
+  o.reconnect.max = 200ms;
+  o.heartbeat = 200ms;
+  o.request_timeout = 2s;
+  o.long_poll_wait = 2s;
+  return o;
+}
+
+rxsync::SyncServiceOptions service_options(const std::string& origin) {
+  rxsync::SyncServiceOptions o;
+  o.origin = origin;
+  o.batch.window = 0ms;
+  o.batch.backoff.initial = 20ms;
+  o.batch.backoff.max = 200ms;
+  o.poller.base = 200ms;  // poll mode has no pokes: it pulls at this pace
+  o.poller.max = 200ms;
+  return o;
+}
+
+bool online(const Transport& t) { return t.status().state == net::ConnectionState::online; }
+
+}  // namespace
+
+TEST_CASE("two devices sync through the server in every transport mode", "[net]") {
+  const auto mode = GENERATE(net::TransportMode::websocket, net::TransportMode::sse,
+                             net::TransportMode::long_poll, net::TransportMode::poll);
+  INFO(net::to_string(mode));
+  Server server;
+  rxsync::EventLoopThread loop;
+  const char* scheme = mode == net::TransportMode::websocket ? "ws" : "http";
+  Transport ta(loop, client({server.url(scheme)}, "a", mode));
+  Transport tb(loop, client({server.url(scheme)}, "b", mode));
+  rxsync::MemoryStorage sa, sb;
+  Service a(loop, ta, sa, service_options("a"));
+  Service b(loop, tb, sb, service_options("b"));
+  a.start();
+  b.start();
+  REQUIRE(eventually([&] { return online(ta) && online(tb); }));
+  CHECK(ta.status().mode == mode);
+
+  for (int i = 0; i < 20; ++i)
+    a.queue_for_sync("k" + std::to_string(i), "from a " + std::to_string(i));
+  b.queue_for_sync("k0", "zzz from b");  // greater: wins the max merge everywhere
+  REQUIRE(eventually([&] {
+    return a.pending() == 0 && b.pending() == 0 && b.values().size() == 20 &&
+           a.value("k0") == std::optional<std::string>("zzz from b");
+  }));
+  CHECK(b.value("k7") == std::optional<std::string>("from a 7"));
+  CHECK(server.core->stats().changes_applied == 21);
+}
+
+TEST_CASE("a server restart: reconnect rounds, then edits made meanwhile are delivered", "[net]") {
+  Server server;
+  rxsync::EventLoopThread loop;
+  Transport t(loop, client({server.url()}, "a"));
+  net_test::Recorder<net::ConnectionStatus> seen;
+  auto sub = t.connection().subscribe([&](const net::ConnectionStatus& s) { seen.add(s); });
+  rxsync::MemoryStorage storage;
+  Service svc(loop, t, storage, service_options("a"));
+  svc.start();
+  REQUIRE(eventually([&] { return online(t); }));
+
+  server.stop();
+  REQUIRE(eventually([&] { return t.status().state == net::ConnectionState::reconnecting; }));
+  svc.queue_for_sync("k", "made while the server was down");
+  REQUIRE(eventually([&] { return t.status().attempt >= 3; }));  // rounds go on, with backoff
+  CHECK(svc.status("k").state != rxsync::SyncState::failed);
+
+  server.start();
+  REQUIRE(eventually([&] { return svc.pending() == 0; }));
+  CHECK(server.core->value("k") ==
+        rxsync::DefaultCodec::encode(std::string("made while the server was down")));
+  CHECK(seen.any([](const auto& s) {
+    return s.state == net::ConnectionState::reconnecting && !s.last_error.empty();
+  }));
+  CHECK(online(t));
+}
+
+TEST_CASE("failover: an unreachable first server, the second one serves", "[net]") {
+  Server server;
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor probe(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const std::string dead = "ws://127.0.0.1:" + std::to_string(probe.local_endpoint().port());
+  probe.close();
+  rxsync::EventLoopThread loop;
+  Transport t(loop, client({dead, server.url()}, "a"));
+  REQUIRE(eventually([&] { return online(t); }));
+  CHECK(t.status().server == server.url());
+}
+
+TEST_CASE("a refused token: reconnecting with the server's reason, asked again each time",
+          "[net]") {
+  net::ServerOptions o = Server::anonymous();
+  o.allow_anonymous = false;
+  o.tokens = {{"good-token", "a"}};
+  Server server(o);
+  rxsync::EventLoopThread loop;
+  std::atomic<int> asked{0};
+  auto opts = client({server.url()}, "a");
+  opts.token = [&] {
+    ++asked;
+    return asked.load() < 3 ? std::string("expired-token") : std::string("good-token");
+  };
+  Transport t(loop, opts);
+  net_test::Recorder<net::ConnectionStatus> seen;
+  auto sub = t.connection().subscribe([&](const net::ConnectionStatus& s) { seen.add(s); });
+  REQUIRE(eventually([&] { return online(t); }));  // the third token is good
+  CHECK(asked.load() >= 3);
+  CHECK(seen.any(
+      [](const auto& s) { return s.last_error.find("unauthorized") != std::string::npos; }));
+}
+
+TEST_CASE("a frame over the server's limit: refused, the connection reopened, the push not hung",
+          "[net]") {
+  net::ServerOptions o = Server::anonymous();
+  o.max_frame = 64 * 1024;
+  Server server(o);
+  rxsync::EventLoopThread loop;
+  Transport t(loop, client({server.url()}, "a"));
+  REQUIRE(eventually([&] { return online(t); }));
+  std::atomic<bool> answered{false};
+  std::vector<rxsync::ItemOutcome> outcomes{rxsync::ItemOutcome::ok};
+  t.send({{"big", {std::string(100 * 1024, 'x'), 1, "a"}, 0}},
+         [&](std::vector<rxsync::ItemOutcome> out) {
+           outcomes = std::move(out);
+           answered = true;
+         });
+  REQUIRE(eventually([&] { return answered.load(); }));
+  CHECK(outcomes.empty());  // no answer for this batch: retried by a sync service
+  REQUIRE(eventually([&] { return online(t); }));  // reconnected
+  CHECK(server.server->stats().connections >= 1);
+}
+
+TEST_CASE("channels: publish, request/reply, and a request nobody answers times out", "[net]") {
+  Server server;
+  rxsync::EventLoopThread loop;
+  Transport ta(loop, client({server.url()}, "a"));
+  Transport tb(loop, client({server.url()}, "b"));
+  REQUIRE(eventually([&] { return online(ta) && online(tb); }));
+
+  net_test::Recorder<net::ChannelMessage> at_b;
+  auto sub = tb.subscribe("typing").subscribe([&](const net::ChannelMessage& m) {
+    at_b.add(m);
+    if (m.request_ref != 0) tb.reply(m.request_ref, "pong", "b is here");
+  });
+  // The subscription reaches the server asynchronously: publish until b hears it.
+  REQUIRE(eventually([&] {
+    ta.publish("typing", "start", "a is typing");
+    return at_b.size() > 0;
+  }));
+  CHECK(at_b.values().front().from == "a");
+  CHECK(at_b.values().front().payload == "a is typing");
+
+  std::optional<net::ChannelReply> reply;
+  std::atomic<bool> done{false};
+  auto r = ta.request("typing", "ping", "?", 2s)
+               .subscribe([&](const net::ChannelReply& rep) { reply = rep; },
+                          [&](std::exception_ptr) { done = true; }, [&] { done = true; });
+  REQUIRE(eventually([&] { return done.load(); }));
+  REQUIRE(reply);
+  CHECK(reply->payload == "b is here");
+
+  std::atomic<int> code{0};
+  auto nobody = ta.request("silence", "ping", "?", 300ms)
+                    .subscribe([](const net::ChannelReply&) {},
+                               [&](std::exception_ptr e) {
+                                 try {
+                                   std::rethrow_exception(e);
+                                 } catch (const net::RequestError& err) {
+                                   code = static_cast<int>(err.code);
+                                 }
+                               });
+  REQUIRE(eventually([&] { return code.load() != 0; }));
+  CHECK((code.load() == static_cast<int>(net::ErrorCode::no_responder) ||
+         code.load() == static_cast<int>(net::ErrorCode::timeout)));
+
+  // A subscriber that never replies: the requester's own timeout ends it.
+  auto mute = tb.subscribe("mute").subscribe([](const net::ChannelMessage&) {});
+  REQUIRE(eventually([&] { return server.server->stats().connections >= 2; }));
+  std::this_thread::sleep_for(50ms);  // let the Subscribe frame reach the server
+  std::atomic<int> timeout_code{0};
+  auto slow = ta.request("mute", "ping", "?", 300ms)
+                  .subscribe([](const net::ChannelReply&) {},
+                             [&](std::exception_ptr e) {
+                               try {
+                                 std::rethrow_exception(e);
+                               } catch (const net::RequestError& err) {
+                                 timeout_code = static_cast<int>(err.code);
+                               }
+                             });
+  REQUIRE(eventually([&] { return timeout_code.load() != 0; }));
+  CHECK(timeout_code.load() == static_cast<int>(net::ErrorCode::timeout));
+}
+
+TEST_CASE("a server frozen with SIGSTOP is noticed within two heartbeats, and found again",
+          "[net]") {
+  char tmpl[] = "/tmp/rxsync-net-test-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  demo::Process server({RXSYNC_SERVER_BINARY, "--listen", "127.0.0.1:0", "--port-file",
+                        dir + "/port", "--store", "memory", "--allow-anonymous"},
+                       dir + "/server.out");
+  const auto port = demo::wait_for_port(dir + "/port", std::chrono::steady_clock::now() + 20s);
+  REQUIRE(port);
+  rxsync::EventLoopThread loop;
+  auto opts = client({"ws://127.0.0.1:" + std::to_string(*port)}, "a");
+  opts.heartbeat = 300ms;
+  Transport t(loop, opts);
+  REQUIRE(eventually([&] { return online(t); }));
+
+  server.signal(SIGSTOP);
+  const auto stopped = std::chrono::steady_clock::now();
+  REQUIRE(eventually([&] { return t.status().state == net::ConnectionState::reconnecting; }));
+  const auto noticed = std::chrono::steady_clock::now() - stopped;
+  CHECK(t.status().last_error.find("silent for two heartbeats") != std::string::npos);
+  // Two heartbeats of silence, checked once per heartbeat: at most three heartbeats, with room
+  // for a loaded machine (reported, not a timing assertion on the library's speed).
+  CHECK(noticed < 10 * opts.heartbeat);
+  server.signal(SIGCONT);
+  REQUIRE(eventually([&] { return online(t); }));
+  server.signal(SIGTERM);
+  CHECK(server.wait(std::chrono::steady_clock::now() + 10s) == 0);
+  std::filesystem::remove_all(dir);
+}
+
+// ---- without a server ----
+
+TEST_CASE("server URLs are parsed, and bad ones are refused by name", "[net]") {
+  CHECK(net::parse_server_url("ws://127.0.0.1:8080") ==
+        net::ServerUrl{"ws", "127.0.0.1", 8080, "ws://127.0.0.1:8080"});
+  CHECK(net::parse_server_url("http://example.com/ignored/path").port == 80);
+  CHECK(net::parse_server_url("ws://[::1]:9000").host == "::1");
+  for (const char* bad : {"127.0.0.1:80", "ftp://x:1", "ws://:80", "ws://x:0", "ws://x:65536",
+                          "ws://x:8o", "ws://[::1:80"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(net::parse_server_url(bad), std::invalid_argument);
+  }
+  REQUIRE_THROWS_WITH(net::parse_server_url("wss://x:1"), rxsync_test::contains("needs TLS"));
+}
+
+TEST_CASE("transport modes parse by name", "[net]") {
+  CHECK(net::parse_transport_mode("long-poll") == net::TransportMode::long_poll);
+  CHECK(std::string(net::to_string(net::TransportMode::sse)) == "sse");
+  REQUIRE_THROWS_WITH(net::parse_transport_mode("carrier-pigeon"),
+                      rxsync_test::contains("got 'carrier-pigeon'"));
+}
+
+TEST_CASE("NetTransport options are validated by name", "[net]") {
+  rxsync::EventLoopThread loop;
+  net::NetTransportOptions o;
+  REQUIRE_THROWS_WITH(Transport(loop, o), rxsync_test::contains("NetTransportOptions.servers"));
+  o.servers = {"ws://127.0.0.1:1"};
+  REQUIRE_THROWS_WITH(Transport(loop, o), rxsync_test::contains("NetTransportOptions.origin"));
+  o.origin = "a";
+  o.heartbeat = 0s;
+  REQUIRE_THROWS_WITH(Transport(loop, o), rxsync_test::contains("NetTransportOptions.heartbeat"));
+  o.heartbeat = 1s;
+  o.max_frame = 10;
+  REQUIRE_THROWS_WITH(Transport(loop, o), rxsync_test::contains("NetTransportOptions.max_frame"));
+}
+
+TEST_CASE("SSE streams are split into events whatever the chunking", "[net]") {
+  const std::string stream =
+      "retry: 1000\r\n\r\nevent: welcome\ndata: 7 3\n\n: keep-alive\n\nevent: poke\ndata: 9\n\n"
+      "data: a\ndata: b\n\n";
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{3}, stream.size()}) {
+    rxsync::net::detail::SseParser p;
+    std::vector<std::string> events;
+    int comments = 0;
+    for (std::size_t i = 0; i < stream.size(); i += chunk) {
+      p.feed(
+          std::string_view(stream).substr(i, chunk),
+          [&](const std::string& name, const std::string& data) {
+            events.push_back(name + "=" + data);
+          },
+          [&] { ++comments; });
+    }
+    CHECK(events == std::vector<std::string>{"welcome=7 3", "poke=9", "message=a\nb"});
+    CHECK(comments == 1);
+  }
+}
+
+namespace {
+// A port nothing listens on: bound, then closed, so connecting is refused at once.
+std::uint16_t closed_port() {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+}  // namespace
+
+TEST_CASE("an unreachable server: reconnecting with backoff, failover, offline at the cap",
+          "[net]") {
+  rxsync::EventLoopThread loop;
+  net::NetTransportOptions o;
+  const std::string first = "ws://127.0.0.1:" + std::to_string(closed_port());
+  const std::string second = "http://127.0.0.1:" + std::to_string(closed_port());
+  o.servers = {first, second};
+  o.origin = "a";
+  o.reconnect.initial = 20ms;
+  o.reconnect.max = 50ms;
+  o.max_reconnect_attempts = 3;
+  Transport t(loop, o);
+  net_test::Recorder<net::ConnectionStatus> seen;
+  auto sub = t.connection().subscribe([&](const net::ConnectionStatus& s) { seen.add(s); });
+
+  REQUIRE(eventually([&] { return t.status().state == net::ConnectionState::offline; }));
+  const auto all = seen.values();
+  std::vector<std::uint32_t> attempts;
+  bool tried_second = false;
+  for (const auto& s : all) {
+    // One status per server tried: the attempt count moves once per round of both.
+    if (s.state == net::ConnectionState::reconnecting &&
+        (attempts.empty() || attempts.back() != s.attempt))
+      attempts.push_back(s.attempt);
+    tried_second = tried_second || s.server == second;
+  }
+  CHECK(attempts == std::vector<std::uint32_t>{1, 2});
+  CHECK(tried_second);  // each round tries both servers, in order
+  CHECK(t.status().last_error.find("gave up after 3 attempts") != std::string::npos);
+  CHECK(t.status().last_error.find("connect") != std::string::npos);
+
+  // Nothing waits for a server that is not there: a push reports "no answer" at once.
+  std::atomic<int> answered{0};
+  std::vector<rxsync::ItemOutcome> outcomes{rxsync::ItemOutcome::ok};
+  t.send({{"k", {"v", 1, "a"}, 0}}, [&](std::vector<rxsync::ItemOutcome> o2) {
+    outcomes = std::move(o2);
+    answered = 1;
+  });
+  std::optional<rxsync::PullResult<std::string, std::string>> pulled;
+  t.pull(0, [&](rxsync::PullResult<std::string, std::string> r) {
+    pulled = std::move(r);
+    answered += 1;
+  });
+  REQUIRE(eventually([&] { return answered.load() == 2; }));
+  CHECK(outcomes.empty());
+  CHECK_FALSE(pulled->ok);
+
+  std::atomic<bool> got_error{false};
+  auto req = t.request("chat", "ping", "x")
+                 .subscribe([](const net::ChannelReply&) {},
+                            [&](std::exception_ptr) { got_error = true; });
+  REQUIRE(eventually([&] { return got_error.load(); }));
+}
+
+#endif  // RXSYNC_TEST_NET
