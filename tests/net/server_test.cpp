@@ -728,7 +728,7 @@ TEST_CASE("WebSocket: a bad frame gets an Error and a close, and others keep wor
   CHECK(f.server.stats().protocol_errors == cases.size());
 }
 
-TEST_CASE("WebSocket: silence for two heartbeats closes; answering pings keeps it open",
+TEST_CASE("WebSocket: silence for two heartbeats closes, answering pings keeps it open",
           "[server]") {
   auto o = quiet_anonymous();
   o.heartbeat = 100ms;
