@@ -292,6 +292,9 @@ int run(const Config& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef SIGPIPE
+  std::signal(SIGPIPE, SIG_IGN);  // a peer gone mid-write is an error code, not the end
+#endif
   try {
     const Config config = parse(argc, argv);
     if (config.help) {

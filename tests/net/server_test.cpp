@@ -728,7 +728,7 @@ TEST_CASE("WebSocket: a bad frame gets an Error and a close, and others keep wor
   CHECK(f.server.stats().protocol_errors == cases.size());
 }
 
-TEST_CASE("WebSocket: silence for two heartbeats closes; answering pings keeps it open",
+TEST_CASE("WebSocket: silence for two heartbeats closes, answering pings keeps it open",
           "[server]") {
   auto o = quiet_anonymous();
   o.heartbeat = 100ms;
@@ -891,13 +891,16 @@ TEST_CASE("HTTP: /v1/digest, /healthz and /metrics", "[server]") {
 // ---- threading and stop ------------------------------------------------------------------------
 
 TEST_CASE("a push waiting for the store does not hold up other connections", "[server]") {
-  Fixture<GatedStore> f;
+  auto o = quiet_anonymous();
+  o.io_threads = 1;  // a push blocking an io thread would stall every socket
+  Fixture<GatedStore> f(std::move(o));
   WsClient pusher(f.port()), other(f.port());
   pusher.hello("pusher");
   other.hello("other");
   f.store.set_open(false);
   pusher.send(net::Push{1, {change("k", "pusher", 1, "v")}});
   REQUIRE(f.store.wait_for_waiters(1));
+  CHECK(pusher.sync().empty());  // no Ack before the commit
   // Meanwhile: pings, pulls and plain HTTP are served.
   other.send(net::Pull{2, 0, 0, 0});
   CHECK(other.until<net::Changes>().changes.empty());

@@ -83,9 +83,14 @@ class SyncServer {
     state_->store_pool.emplace(o.store_threads);
     state_->push_strand.emplace(boost::asio::make_strand(state_->store_pool->get_executor()));
     state_->ioc.emplace(static_cast<int>(o.io_threads));
+    gate_ = std::make_shared<CommitGate>(state_.get());
     try {
       listen();
+      listener_id_ = core_.add_listener([gate = gate_](std::uint64_t head) { gate->notify(head); });
+      state_->set_head(core_.head_cursor());  // after add_listener: no commit falls in between
     } catch (...) {
+      gate_->close();
+      if (listener_id_ != 0) core_.remove_listener(listener_id_);
       acceptor_.reset();
       state_->ioc.reset();
       state_->push_strand.reset();
@@ -93,9 +98,6 @@ class SyncServer {
       state_->store_pool.reset();
       throw;
     }
-    gate_ = std::make_shared<CommitGate>(state_.get());
-    listener_id_ = core_.add_listener([gate = gate_](std::uint64_t head) { gate->notify(head); });
-    state_->set_head(core_.head_cursor());  // after add_listener: no commit falls in between
     do_accept();
     work_.emplace(state_->ioc->get_executor());
     for (std::size_t i = 0; i < o.io_threads; ++i) threads_.emplace_back([this] { run_io(); });
@@ -139,6 +141,7 @@ class SyncServer {
     state_->ioc->stop();
     for (std::thread& t : threads_) t.join();
     threads_.clear();
+    state_->router.shutdown();   // requests made after the first call: their timers go now
     state_->store_pool->join();  // a push still in ServerCore finishes (never cut in half)
     acceptor_.reset();
     state_->ioc.reset();  // destroys queued handlers and the sessions they still hold

@@ -72,6 +72,8 @@ inline void log_to_stderr(const ServerLogEvent& e) {
   std::cerr << line << std::flush;
 }
 
+// What a SyncServer listens on, whom it lets in, and its limits. A plain value, copied by the
+// SyncServer (which validates it); the `log` function it holds must be thread-safe.
 struct ServerOptions {
   std::string host = "127.0.0.1";  // an address or a name to resolve; "0.0.0.0" or "::" for all
   std::uint16_t port = 0;          // 0: any free port (SyncServer::port() tells which)

@@ -83,10 +83,12 @@ class ChannelRouter {
                std::chrono::milliseconds timeout) {
     std::shared_ptr<ChannelPeer> responder;
     std::uint64_t ref = 0;
+    // Outside the lock: dropping the last reference to a peer runs its destructor, which comes
+    // back here through remove_peer().
+    std::vector<std::pair<std::uint64_t, std::shared_ptr<ChannelPeer>>> candidates;
     {
       std::lock_guard lock(mutex_);
       if (auto it = channels_.find(r.channel); it != channels_.end()) {
-        std::vector<std::pair<std::uint64_t, std::shared_ptr<ChannelPeer>>> candidates;
         for (const auto& [id, weak] : it->second) {
           if (id == from_id) continue;
           if (auto peer = weak.lock()) candidates.emplace_back(id, std::move(peer));

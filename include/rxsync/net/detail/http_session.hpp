@@ -81,13 +81,18 @@ class HttpSession final : public SessionBase {
   void shutdown() override {
     asio::post(strand_, [self = self()] {
       self->stopping_ = true;
+      // A WebSocket or SSE session that took the socket over after stop() listed the sessions.
+      if (auto next = self->successor_.lock()) next->shutdown();
       self->release_held_pulls();
       if (self->head_wait_) self->answer_head();
       if (self->reading_) self->close();  // idle between requests
     });
   }
   void force_close() override {
-    asio::post(strand_, [self = self()] { self->close(); });
+    asio::post(strand_, [self = self()] {
+      if (auto next = self->successor_.lock()) next->force_close();
+      self->close();
+    });
   }
 
  private:
@@ -96,7 +101,7 @@ class HttpSession final : public SessionBase {
   }
 
   void do_read() {
-    if (stopping_) {
+    if (stopping_ || state_.stopping()) {
       close();
       return;
     }
@@ -143,6 +148,7 @@ class HttpSession final : public SessionBase {
         return;
       }
       auto ws = std::make_shared<WsSession>(state_, stream_.release_socket(), peer_);
+      successor_ = ws;
       ws->start(std::move(req_));
       return;  // this session ends here; the socket lives on in the WebSocket session
     }
@@ -270,6 +276,7 @@ class HttpSession final : public SessionBase {
     }
     auto sse = std::make_shared<SseSession>(state_, stream_.release_socket(), peer_,
                                             std::move(auth->origin));
+    successor_ = sse;
     sse->start();
   }
 
@@ -398,6 +405,7 @@ class HttpSession final : public SessionBase {
   asio::steady_timer head_timer_;
   std::optional<std::uint64_t> head_wait_;  // the `after` of a held /v1/head
   std::uint64_t head_generation_ = 0;
+  std::weak_ptr<ServerSession> successor_;  // the session the socket was handed to
   bool keep_alive_ = true;
   bool reading_ = false;
   bool stopping_ = false;
