@@ -1,7 +1,7 @@
 // Conflict-resolution benchmarks, each beside a hand-written baseline doing the same work.
-#include <rxsync/models/chat_thread.hpp>
 #include <rxsync/crdt/sets.hpp>
 #include <rxsync/crdt/vector_clock.hpp>
+#include <rxsync/models/chat_thread.hpp>
 
 #include <benchmark/benchmark.h>
 

@@ -95,8 +95,8 @@ BENCHMARK(BM_Baseline_MemoryStoragePut);
 // ---- end to end: SyncService -> SimNetwork -> server -> acknowledgement ------------------------
 
 #include <rxsync/storage/file_storage.hpp>
-#include <rxsync/testing/sim_network.hpp>
 #include <rxsync/sync/sync_service.hpp>
+#include <rxsync/testing/sim_network.hpp>
 
 #include <unistd.h>
 #include <algorithm>

@@ -18,7 +18,6 @@
 
 #include <unistd.h>
 
-#include "demo_edits.hpp"
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -31,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "demo_edits.hpp"
 
 using namespace std::chrono_literals;
 

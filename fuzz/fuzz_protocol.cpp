@@ -30,14 +30,14 @@ void run_one(std::string_view input) {
   try {
     round_trip = net::decode_frame(again, 1 << 20);
   } catch (...) {
-    rxsync_fuzz::fail(__FILE__, __LINE__, "decode(encode(frame))",
-                      "a decoded frame re-encodes to bytes that do not decode: " +
-                          rxsync_fuzz::hex(again));
+    rxsync_fuzz::fail(
+        __FILE__, __LINE__, "decode(encode(frame))",
+        "a decoded frame re-encodes to bytes that do not decode: " + rxsync_fuzz::hex(again));
   }
   RXSYNC_FUZZ_CHECK(round_trip == frame, "a re-encoded frame decodes to a different frame");
-  RXSYNC_FUZZ_CHECK(static_cast<std::uint8_t>(net::frame_type_of(frame)) ==
-                        static_cast<std::uint8_t>(input[4]),
-                    "the decoded frame's type is not the header's");
+  RXSYNC_FUZZ_CHECK(
+      static_cast<std::uint8_t>(net::frame_type_of(frame)) == static_cast<std::uint8_t>(input[4]),
+      "the decoded frame's type is not the header's");
   if (static_cast<std::uint8_t>(input[3]) == net::kProtocolMinor) {
     RXSYNC_FUZZ_CHECK(again == input, "a frame of our version re-encodes to other bytes: " +
                                           rxsync_fuzz::hex(again));

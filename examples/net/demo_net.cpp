@@ -109,7 +109,9 @@ int main(int argc, char** argv) {
   const auto seconds = [start = Clock::now()] {
     return std::chrono::duration<double>(Clock::now() - start).count();
   };
-  auto say = [&](const std::string& what) { std::printf("t=%5.1fs  %s\n", seconds(), what.c_str()); };
+  auto say = [&](const std::string& what) {
+    std::printf("t=%5.1fs  %s\n", seconds(), what.c_str());
+  };
 
   const std::string port_file = (dir / "port").string();
   const std::string store = "sqlite:" + (dir / "server.db").string();
@@ -119,7 +121,9 @@ int main(int argc, char** argv) {
                      store, "--allow-anonymous"},
                     (dir / "server.out").string());
     const auto port = demo::wait_for_port(port_file, Clock::now() + 20s);
-    if (!port) throw std::runtime_error("the server did not start (see " + (dir / "server.out").string() + ")");
+    if (!port)
+      throw std::runtime_error("the server did not start (see " + (dir / "server.out").string() +
+                               ")");
     return std::make_pair(std::move(p), *port);
   };
 
@@ -148,9 +152,9 @@ int main(int argc, char** argv) {
       running.emplace(names[i], device(names[i], cfg.ops, std::to_string(i + 1)));
     const double edit_time = cfg.ops / cfg.rate;
     auto at = [&](double fraction) {
-      std::this_thread::sleep_until(Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                                       std::chrono::duration<double>(
-                                                           edit_time * fraction)));
+      std::this_thread::sleep_until(Clock::now() +
+                                    std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(edit_time * fraction)));
     };
 
     at(0.3);
@@ -232,8 +236,9 @@ int main(int argc, char** argv) {
     }
     std::printf("%-10s digest: %s\n", "server", server_digest.c_str());
     converged = converged && missing == 0 && duplicates == 0 && edits > 0;
-    std::printf("\nconverged: %s  devices: %d  operations: %zu  lost: %zu  duplicates applied: %zu\n",
-                converged ? "yes" : "NO", cfg.devices, edits, missing, duplicates);
+    std::printf(
+        "\nconverged: %s  devices: %d  operations: %zu  lost: %zu  duplicates applied: %zu\n",
+        converged ? "yes" : "NO", cfg.devices, edits, missing, duplicates);
     exit_code = converged ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rxsync_demo_net: %s (files in %s)\n", e.what(), dir.c_str());

@@ -41,7 +41,8 @@ class Process {
     args.push_back(nullptr);
     const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": error " + std::to_string(rc));
+    if (rc != 0)
+      throw std::runtime_error("cannot start " + argv[0] + ": error " + std::to_string(rc));
     name_ = argv[0];
   }
   Process(const Process&) = delete;

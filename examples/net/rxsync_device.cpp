@@ -168,8 +168,8 @@ bool wait_until(Clock::time_point deadline, F&& done) {
 }
 
 using Transport = rxsync::net::NetTransport<std::string, Doc, rxsync::EventLoopThread>;
-using Service = rxsync::SyncService<std::string, Doc, Transport, rxsync::FileStorage,
-                                    rxsync::EventLoopThread>;
+using Service =
+    rxsync::SyncService<std::string, Doc, Transport, rxsync::FileStorage, rxsync::EventLoopThread>;
 
 // Pulls until a pull brings nothing new: the local state is then the server's as of that pull.
 bool pull_to_head(Service& svc, Clock::time_point deadline) {
@@ -229,9 +229,8 @@ int verify(Service& svc, const Config& cfg) {
 
 int main(int argc, char** argv) {
   const Config cfg = parse(argc, argv);
-  const auto deadline =
-      Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(cfg.deadline));
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(cfg.deadline));
   rxsync::EventLoopThread loop;
   rxsync::net::NetTransportOptions net;
   net.servers = cfg.servers;
@@ -267,15 +266,15 @@ int main(int argc, char** argv) {
     const std::vector<std::string> threads = {"thread/refactor", "thread/bugfix", "thread/design"};
     const auto started = Clock::now();
     // Every run of a device tags its edits apart (a restarted device repeats its seed).
-    const std::string run = std::to_string(
-        std::chrono::duration_cast<std::chrono::microseconds>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count());
+    const std::string run = std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count());
     auto tag = [&](long long i) { return run + "-" + std::to_string(i); };
     for (long long i = 0; i < cfg.ops; ++i) {
       if (cfg.rate > 0) {
-        std::this_thread::sleep_until(started + std::chrono::duration_cast<Clock::duration>(
-                                                    std::chrono::duration<double>(static_cast<double>(i) / cfg.rate)));
+        std::this_thread::sleep_until(
+            started + std::chrono::duration_cast<Clock::duration>(
+                          std::chrono::duration<double>(static_cast<double>(i) / cfg.rate)));
       }
       const bool message = pick(100) < 45;
       const std::string key = message ? threads[pick(threads.size())] : convs[pick(convs.size())];
@@ -294,9 +293,8 @@ int main(int argc, char** argv) {
       std::fflush(log);
     }
     for (long long i = 0; i < cfg.messages; ++i) {
-      svc.update("thread/bench", [&](Doc& doc) {
-        demo::add_message(doc, cfg.origin, loop.now(), tag(i), pick);
-      });
+      svc.update("thread/bench",
+                 [&](Doc& doc) { demo::add_message(doc, cfg.origin, loop.now(), tag(i), pick); });
     }
     if (log != nullptr) std::fclose(log);
 

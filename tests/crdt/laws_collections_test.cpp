@@ -1,10 +1,10 @@
 // CRDT laws on reachable states of the sets, the map and the record-level policies.
-#include <rxsync/models/conversation_state.hpp>
 #include <rxsync/crdt/counters.hpp>
 #include <rxsync/crdt/merge.hpp>
 #include <rxsync/crdt/or_map.hpp>
 #include <rxsync/crdt/registers.hpp>
 #include <rxsync/crdt/sets.hpp>
+#include <rxsync/models/conversation_state.hpp>
 
 #include <string>
 

@@ -1,8 +1,8 @@
 // Plain-value merging: three_way_merge, merge_sequences, record policies, Versioned, and the
 // ready-made IM conversation and AI chat thread policies.
+#include <rxsync/crdt/merge.hpp>
 #include <rxsync/models/chat_thread.hpp>
 #include <rxsync/models/conversation_state.hpp>
-#include <rxsync/crdt/merge.hpp>
 
 #include <algorithm>
 #include <list>
