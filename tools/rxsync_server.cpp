@@ -45,6 +45,7 @@ Serves rxsync::DemoDocument state to rxsync clients over WebSocket, HTTP and SSE
                          acknowledged pushes on a power failure (not on a crash)
   --tokens FILE          clients authenticate with tokens: lines `TOKEN ORIGIN`, # comments
   --allow-anonymous      clients without a token may connect, as any origin
+  --no-websocket         refuse WebSocket upgrades (clients fall back to SSE and HTTP)
   --peer URL             another region's server (repeatable; not implemented yet)
   --digest               print the digest line of the store's state and exit
   --io-threads N         socket threads (default 2)
@@ -70,6 +71,7 @@ struct Config {
   bool durable = true;
   std::string tokens_file;
   bool allow_anonymous = false;
+  bool websocket = true;
   std::vector<std::string> peers;
   bool digest = false;
   std::size_t io_threads = 2;
@@ -143,6 +145,9 @@ Config parse(int argc, char** argv) {
     } else if (flag == "--allow-anonymous") {
       no_value();
       c.allow_anonymous = true;
+    } else if (flag == "--no-websocket") {
+      no_value();
+      c.websocket = false;
     } else if (flag == "--peer") {
       c.peers.emplace_back(value());
     } else if (flag == "--digest") {
@@ -216,6 +221,7 @@ int run(const Config& c) {
   options.host = c.host;
   options.port = c.port;
   options.allow_anonymous = c.allow_anonymous;
+  options.websocket = c.websocket;
   options.io_threads = c.io_threads;
   options.heartbeat = std::chrono::milliseconds(c.heartbeat_ms);
   options.max_frame = c.max_frame;

@@ -157,6 +157,28 @@ TEST_CASE("a server restart: reconnect rounds, then edits made meanwhile are del
   CHECK(online(t));
 }
 
+TEST_CASE("a refused WebSocket upgrade falls back to SSE + HTTP on the same server", "[net]") {
+  net::ServerOptions o = Server::anonymous();
+  o.websocket = false;  // as behind a proxy that does not pass upgrades
+  Server server(o);
+  rxsync::EventLoopThread loop;
+  Transport t(loop, client({server.url()}, "a"));
+  rxsync::MemoryStorage storage;
+  Service svc(loop, t, storage, service_options("a"));
+  svc.start();
+  REQUIRE(eventually([&] { return online(t); }));
+  CHECK(t.status().mode == net::TransportMode::sse);
+  svc.queue_for_sync("k", "over http");
+  REQUIRE(eventually([&] { return svc.pending() == 0; }));
+
+  auto strict = client({server.url()}, "b");
+  strict.fallback_to_sse = false;
+  Transport no_fallback(loop, strict);
+  REQUIRE(eventually([&] { return no_fallback.status().attempt >= 2; }));
+  CHECK(no_fallback.status().state == net::ConnectionState::reconnecting);
+  CHECK(no_fallback.status().last_error.find("handshake") != std::string::npos);
+}
+
 TEST_CASE("failover: an unreachable first server, the second one serves", "[net]") {
   Server server;
   boost::asio::io_context ioc;

@@ -99,6 +99,9 @@ struct ServerOptions {
   // others serve pulls and digests meanwhile, so keep it at 2 or more.
   std::size_t store_threads = 2;
   std::string server_name = "rxsync-server/0.1";  // Welcome::server, and the Server header
+  // false: /v1/ws refuses the upgrade (404), as a proxy without WebSocket support does, and
+  // clients use SSE and HTTP instead.
+  bool websocket = true;
   // Connection events (connect, disconnect, refusals, protocol errors). Called from the server's
   // threads concurrently, and from the thread that calls stop(); an empty function logs nothing.
   std::function<void(const ServerLogEvent&)> log = log_to_stderr;

@@ -143,6 +143,11 @@ class HttpSession final : public SessionBase {
     const bool get = req_.method() == http::verb::get;
     const bool post = req_.method() == http::verb::post;
     if (path == "/v1/ws") {
+      if (!state_.options.websocket) {
+        // As a proxy that does not pass WebSocket upgrades answers: clients fall back to SSE.
+        respond_text(http::status::not_found, "WebSocket is disabled on this server\n");
+        return;
+      }
       if (!get || !beast::websocket::is_upgrade(req_)) {
         respond_text(http::status::upgrade_required, "GET /v1/ws is a WebSocket upgrade\n");
         return;
