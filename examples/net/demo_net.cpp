@@ -183,6 +183,7 @@ int main(int argc, char** argv) {
     }
 
     bool devices_ok = true;
+    unsigned long long conflicts = 0;
     for (auto& [name, p] : running) {
       const auto code = p.wait(deadline);
       if (code != 0) {
@@ -192,6 +193,13 @@ int main(int argc, char** argv) {
       }
     }
     say(devices_ok ? "every device's edits acknowledged" : "a device failed");
+    for (const auto& name : names) {  // every run of every device, the killed one included
+      const std::string out = demo::read_text((dir / (name + ".out")).string());
+      for (std::size_t pos = 0; (pos = out.find("conflicts resolved: ", pos)) != std::string::npos;) {
+        pos += 20;
+        conflicts += std::strtoull(out.c_str() + pos, nullptr, 10);
+      }
+    }
 
     // Every device reopens its store, pulls to the head and checks every logged edit.
     std::map<std::string, std::string> digests;
@@ -237,8 +245,9 @@ int main(int argc, char** argv) {
     std::printf("%-10s digest: %s\n", "server", server_digest.c_str());
     converged = converged && missing == 0 && duplicates == 0 && edits > 0;
     std::printf(
-        "\nconverged: %s  devices: %d  operations: %zu  lost: %zu  duplicates applied: %zu\n",
-        converged ? "yes" : "NO", cfg.devices, edits, missing, duplicates);
+        "\nconverged: %s  devices: %d  operations: %zu  lost: %zu  duplicates applied: %zu  "
+        "conflicts resolved: %llu  wall: %.1f s\n",
+        converged ? "yes" : "NO", cfg.devices, edits, missing, duplicates, conflicts, seconds());
     exit_code = converged ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rxsync_demo_net: %s (files in %s)\n", e.what(), dir.c_str());

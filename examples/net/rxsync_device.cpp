@@ -306,8 +306,9 @@ int main(int argc, char** argv) {
     }
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
     if (cfg.verify.empty()) {
-      std::printf("acknowledged: %lld edits in %lld ms\n", cfg.ops + cfg.messages,
-                  static_cast<long long>(took.count()));
+      std::printf("acknowledged: %lld edits in %lld ms\nconflicts resolved: %llu\n",
+                  cfg.ops + cfg.messages, static_cast<long long>(took.count()),
+                  static_cast<unsigned long long>(svc.stats().conflicts_resolved));
       return 0;
     }
     if (!pull_to_head(svc, deadline)) {
