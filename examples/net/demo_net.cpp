@@ -195,7 +195,8 @@ int main(int argc, char** argv) {
     say(devices_ok ? "every device's edits acknowledged" : "a device failed");
     for (const auto& name : names) {  // every run of every device, the killed one included
       const std::string out = demo::read_text((dir / (name + ".out")).string());
-      for (std::size_t pos = 0; (pos = out.find("conflicts resolved: ", pos)) != std::string::npos;) {
+      for (std::size_t pos = 0;
+           (pos = out.find("conflicts resolved: ", pos)) != std::string::npos;) {
         pos += 20;
         conflicts += std::strtoull(out.c_str() + pos, nullptr, 10);
       }
