@@ -29,6 +29,18 @@ concept IsObservable = requires {
   requires S::is_rxsync_observable;
 };
 
+// What subscribe() takes as an observer object (on_next, on_error, on_completed members) rather
+// than as an on_next callback.
+template <class A, class T>
+inline constexpr bool is_shared_observer = false;
+template <class O, class T>
+inline constexpr bool is_shared_observer<std::shared_ptr<O>, T> =
+    Observer<O, T> && !std::invocable<O&, const T&>;
+template <class A, class T>
+concept ObserverArgument = (Observer<std::decay_t<A>, T> &&
+                            !std::invocable<std::decay_t<A>&, const T&>) ||
+                           is_shared_observer<std::decay_t<A>, T>;
+
 // Gives every observable type the user-facing subscribe() overloads and as_observable(). The
 // derived type provides subscribe_observer(Sink) - the call operators use to chain.
 template <class Derived, class T>
@@ -39,16 +51,34 @@ class ObservableMixin {
 
   // subscribe(on_next[, on_error[, on_completed]]). Without on_error, an error goes to the
   // unhandled-error hook (see set_unhandled_error_handler), never nowhere.
+  // Callbacks of the wrong signature are not constrained away (that would only say "no
+  // matching function"): they reach a static_assert that says which one is wrong.
   template <class OnNext, class OnError = ReportUnhandled, class OnCompleted = NoopCompleted>
-  requires std::invocable<OnNext&, const T&> && std::invocable<OnError&, std::exception_ptr> &&
-      std::invocable<OnCompleted&>
-          Subscription subscribe(OnNext on_next, OnError on_error = {},
-                                 OnCompleted on_completed = {})
+  requires(!ObserverArgument<OnNext, T>) Subscription
+      subscribe(OnNext on_next, OnError on_error = {}, OnCompleted on_completed = {})
   const {
-    auto state = std::make_shared<DisposableList>();
-    self().subscribe_observer(RootObserver<T, OnNext, OnError, OnCompleted>(
-        state, std::move(on_next), std::move(on_error), std::move(on_completed)));
-    return Subscription(std::move(state));
+    if constexpr (!std::is_invocable_v<OnNext&, const T&>) {
+      static_assert(std::is_invocable_v<OnNext&, const T&>,
+                    "rxsync: subscribe(on_next, ...): on_next cannot be called with the element "
+                    "type: it must accept `const T&`, T being the observable's value_type (or "
+                    "pass an observer object with on_next, on_error and on_completed)");
+      return Subscription();
+    } else if constexpr (!std::is_invocable_v<OnError&, std::exception_ptr>) {
+      static_assert(std::is_invocable_v<OnError&, std::exception_ptr>,
+                    "rxsync: subscribe(on_next, on_error, ...): on_error must accept "
+                    "`std::exception_ptr`");
+      return Subscription();
+    } else if constexpr (!std::is_invocable_v<OnCompleted&>) {
+      static_assert(std::is_invocable_v<OnCompleted&>,
+                    "rxsync: subscribe(on_next, on_error, on_completed): on_completed must be "
+                    "callable with no arguments");
+      return Subscription();
+    } else {
+      auto state = std::make_shared<DisposableList>();
+      self().subscribe_observer(RootObserver<T, OnNext, OnError, OnCompleted>(
+          state, std::move(on_next), std::move(on_error), std::move(on_completed)));
+      return Subscription(std::move(state));
+    }
   }
 
   // subscribe(observer) for an object with on_next / on_error / on_completed members. The
