@@ -113,6 +113,16 @@ TEST_CASE("Observable<T> erases a static chain and is copyable") {
   sub.unsubscribe();
 }
 
+TEST_CASE("a hand-written operator (any callable taking the observable) composes with |") {
+  auto doubled_evens = [](const auto& src) {
+    return src | ops::filter([](int x) { return x % 2 == 0; }) |
+           ops::map([](int x) { return x * 2; });
+  };
+  Events e;
+  record(just(1, 2, 3, 4) | doubled_evens | ops::take(1), e);
+  CHECK(e == Events{"4", "C"});
+}
+
 TEST_CASE("subscribe takes mutable and generic callbacks") {
   int sum = 0;
   int calls = 0;

@@ -29,6 +29,31 @@ concept IsObservable = requires {
   requires S::is_rxsync_observable;
 };
 
+template <class Src>
+using ValueOf = typename std::remove_cvref_t<Src>::value_type;
+
+// Base of every rxsync operator object (what ops::map(f) and the others return). `source | op`
+// checks only this tag, never whether op(source) compiles: a callable that does not fit the
+// element type is then reported by the operator's own static_assert, as the first error,
+// rather than by a failed constraint of operator| followed by the compiler's account of why.
+struct OperatorBase {};
+
+template <class Op>
+concept IsOperator = std::derived_from<std::remove_cvref_t<Op>, OperatorBase>;
+
+// The element type of what an operator returns after its static_assert reported a mistake.
+// Later operators, subscribe() and the conversion to Observable<T> let it through without a
+// word, so one mistake in a pipeline gives one error, not one per later step.
+struct InvalidValue {};
+
+// Callables as the operators call them: a mutable lambda is fine, so the check is on F&.
+template <class F, class... Args>
+concept CallableWith = std::is_invocable_v<F&, Args...>;
+// A predicate's result goes through static_cast<bool>, so explicit conversions count too.
+template <class F, class... Args>
+concept PredicateWith =
+    CallableWith<F, Args...> && std::is_constructible_v<bool, std::invoke_result_t<F&, Args...>>;
+
 // What subscribe() takes as an observer object (on_next, on_error, on_completed members) rather
 // than as an on_next callback.
 template <class A, class T>
@@ -57,7 +82,9 @@ class ObservableMixin {
   requires(!ObserverArgument<OnNext, T>) Subscription
       subscribe(OnNext on_next, OnError on_error = {}, OnCompleted on_completed = {})
   const {
-    if constexpr (!std::is_invocable_v<OnNext&, const T&>) {
+    if constexpr (std::is_same_v<T, InvalidValue>) {
+      return Subscription();  // an operator upstream already reported an error
+    } else if constexpr (!std::is_invocable_v<OnNext&, const T&>) {
       static_assert(std::is_invocable_v<OnNext&, const T&>,
                     "rxsync: subscribe(on_next, ...): on_next cannot be called with the element "
                     "type: it must accept `const T&`, T being the observable's value_type (or "
@@ -128,6 +155,29 @@ StaticObservable<T, Strategy> make_static_observable(Strategy s) {
   return StaticObservable<T, Strategy>(std::move(s));
 }
 
+namespace detail {
+
+struct InvalidStrategy {
+  template <class O>
+  void subscribe(O) const {}
+};
+
+// What an operator returns once its static_assert has fired (see InvalidValue).
+inline StaticObservable<InvalidValue, InvalidStrategy> invalid_observable() {
+  return StaticObservable<InvalidValue, InvalidStrategy>(InvalidStrategy{});
+}
+
+// What an operator factory returns once its static_assert has fired (a policy argument that
+// does not fit): applying it adds no further errors.
+struct InvalidOperator : OperatorBase {
+  template <class Src>
+  auto operator()(Src&&) const {
+    return invalid_observable();
+  }
+};
+
+}  // namespace detail
+
 // The type-erased observable: copyable and cheap (one shared_ptr). Building one from a static
 // chain allocates once; each subscribe allocates the erased sink once; each on_next costs one
 // virtual call at the boundary. A default-constructed Observable never emits (like never()).
@@ -153,9 +203,10 @@ class Observable : public detail::ObservableMixin<Observable<T>, T> {
   template <class S>
   requires(!std::is_same_v<std::remove_cvref_t<S>, Observable> &&
            detail::IsObservable<std::remove_cvref_t<S>> &&
-           std::is_same_v<typename std::remove_cvref_t<S>::value_type, T>)
+           (std::is_same_v<detail::ValueOf<S>, T> ||
+            std::is_same_v<detail::ValueOf<S>, detail::InvalidValue>))
       Observable(S&& src)  // NOLINT(google-explicit-constructor): the one implicit erasure point
-      : src_(std::make_shared<const Impl<std::remove_cvref_t<S>>>(std::forward<S>(src))) {}
+      : src_(erase(std::forward<S>(src))) {}
 
   template <class O>
   void subscribe_observer(O obs) const {
@@ -168,19 +219,39 @@ class Observable : public detail::ObservableMixin<Observable<T>, T> {
   }
 
  private:
+  template <class S>
+  static std::shared_ptr<const Source> erase(S&& src) {
+    if constexpr (std::is_same_v<detail::ValueOf<S>, detail::InvalidValue>) {
+      return nullptr;  // an operator already reported an error: do not add another
+    } else {
+      return std::make_shared<const Impl<std::remove_cvref_t<S>>>(std::forward<S>(src));
+    }
+  }
+
   std::shared_ptr<const Source> src_;
 };
 
-// `observable | operator`: applies an operator (any callable taking the observable).
+// `observable | operator`: applies an rxsync operator. The constraint asks only "is this an
+// operator?", so whatever is wrong with the operator's arguments is reported by the operator
+// itself, and the chain's body is instantiated once, here, not inside a constraint check.
 template <class Src, class Op>
-requires detail::IsObservable<std::remove_cvref_t<Src>> && std::invocable<Op, Src>
-auto operator|(Src&& src, Op&& op) { return std::forward<Op>(op)(std::forward<Src>(src)); }
+requires detail::IsObservable<std::remove_cvref_t<Src>> && detail::IsOperator<Op>
+auto operator|(Src&& src, Op&& op) {
+  if constexpr (std::is_same_v<detail::ValueOf<Src>, detail::InvalidValue>) {
+    return detail::invalid_observable();  // the step before reported an error already
+  } else {
+    return std::forward<Op>(op)(std::forward<Src>(src));
+  }
+}
 
 namespace detail {
-
-template <class Src>
-using ValueOf = typename std::remove_cvref_t<Src>::value_type;
-
+template <class Op, class Src>
+concept HandWrittenOperator = !IsOperator<Op> && std::invocable<Op, Src>;
 }  // namespace detail
+
+// `observable | f` for any other callable taking the observable (an operator of your own).
+template <class Src, class Op>
+requires detail::IsObservable<std::remove_cvref_t<Src>> && detail::HandWrittenOperator<Op, Src>
+auto operator|(Src&& src, Op&& op) { return std::forward<Op>(op)(std::forward<Src>(src)); }
 
 }  // namespace rxsync
