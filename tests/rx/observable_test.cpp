@@ -1,5 +1,6 @@
 // Observable<T>, the static chain, subscribe() overloads and the synchronous sources.
 #include <atomic>
+#include <exception>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -110,6 +111,26 @@ TEST_CASE("Observable<T> erases a static chain and is copyable") {
   auto sub = record(nothing, d);
   CHECK(d.empty());
   sub.unsubscribe();
+}
+
+TEST_CASE("a hand-written operator (any callable taking the observable) composes with |") {
+  auto doubled_evens = [](const auto& src) {
+    return src | ops::filter([](int x) { return x % 2 == 0; }) |
+           ops::map([](int x) { return x * 2; });
+  };
+  Events e;
+  record(just(1, 2, 3, 4) | doubled_evens | ops::take(1), e);
+  CHECK(e == Events{"4", "C"});
+}
+
+TEST_CASE("subscribe takes mutable and generic callbacks") {
+  int sum = 0;
+  int calls = 0;
+  bool done = false;
+  just(1, 2).subscribe([&sum, calls](int v) mutable { sum += v + calls++; },
+                       [](auto e) { std::rethrow_exception(e); }, [&done] { done = true; });
+  CHECK(sum == 4);
+  CHECK(done);
 }
 
 TEST_CASE("a static chain can be subscribed many times") {

@@ -3,6 +3,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <rxsync/rx/operators/combining.hpp>
@@ -231,6 +232,39 @@ TEST_CASE("ReplaySubject with a window: a value sent at t replays while now < t 
   Events c;
   record(s, c);
   CHECK(c.empty());
+}
+
+namespace {
+// A Scheduler whose now() is not const, as the Scheduler concept allows.
+struct MutableClockScheduler {
+  VirtualTimeScheduler* inner;
+  TimePoint now() { return inner->now(); }
+  template <class F>
+  Subscription schedule(F&& f) {
+    return inner->schedule(std::forward<F>(f));
+  }
+  template <class F>
+  Subscription schedule_at(TimePoint t, F&& f) {
+    return inner->schedule_at(t, std::forward<F>(f));
+  }
+  template <class F>
+  Subscription schedule_after(Duration d, F&& f) {
+    return inner->schedule_after(d, std::forward<F>(f));
+  }
+};
+static_assert(Scheduler<MutableClockScheduler>);
+}  // namespace
+
+TEST_CASE("ReplaySubject with a window takes a scheduler whose now() is not const") {
+  VirtualTimeScheduler vts;
+  MutableClockScheduler sched{&vts};
+  ReplaySubject<int> s{10, 100ms, sched};
+  s.on_next(1);
+  vts.advance_by(100ms);
+  s.on_next(2);
+  Events e;
+  record(s, e);
+  CHECK(e == Events{"2"});
 }
 
 TEST_CASE("ReplaySubject rejects bad options") {

@@ -264,7 +264,7 @@ TEST_CASE("sync_now(key) sends that key before its window ends", "[sync]") {
   CHECK_FALSE(s.sync_now("k"));  // delivered: nothing of it waits
 }
 
-TEST_CASE("pull pages marked `more` are fetched at once; `reset` pushes the local state again",
+TEST_CASE("pull pages marked `more` are fetched at once, and `reset` pushes the local state again",
           "[sync]") {
   rxsync::VirtualTimeScheduler sched;
   ScriptedSync t;

@@ -41,7 +41,7 @@ struct Server {
 
 }  // namespace
 
-TEST_CASE("a change is applied once per (key, origin, version); stale copies are dropped",
+TEST_CASE("a change is applied once per (key, origin, version), stale copies are dropped",
           "[server]") {
   Server s;
   CHECK(s.push("k", "phone", 5, set_of({"a"}))[0].kind == ItemOutcome::ok);

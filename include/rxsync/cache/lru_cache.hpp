@@ -117,10 +117,12 @@ class LruCache {
     resize_index(4);
   }
   // With expiry. `clock` must outlive the cache; only its now() is called.
+  // Not constrained on S: a clock without now() gets check_clock's message, not "no matching
+  // constructor".
   template <class S>
-  requires SchedulerHasNow<S> LruCache(std::size_t capacity, CacheTtl ttl, S& clock, Hash hash = {},
-                                       Eq eq = {})
+  LruCache(std::size_t capacity, CacheTtl ttl, S& clock, Hash hash = {}, Eq eq = {})
       : LruCache(capacity, std::move(hash), std::move(eq)) {
+    static_assert(check_clock<S>());
     if (ttl.after_write < Duration::zero() || ttl.after_access < Duration::zero()) {
       throw std::invalid_argument("CacheTtl durations must be >= 0, got after_write " +
                                   std::to_string(ttl.after_write.count()) + "ns, after_access " +
@@ -128,7 +130,9 @@ class LruCache {
     }
     ttl_ = ttl;
     clock_ = &clock;
-    now_ = [](const void* c) { return static_cast<S*>(const_cast<void*>(c))->now(); };
+    if constexpr (SchedulerHasNow<S>) {
+      now_ = [](const void* c) { return static_cast<S*>(const_cast<void*>(c))->now(); };
+    }
   }
 
   LruCache(LruCache&& o) noexcept { take(o); }

@@ -62,6 +62,15 @@ consteval bool check_scheduler() {
   return true;
 }
 
+// What a cache or a monitor needs of a clock: now() alone (every Scheduler is a clock).
+template <class S>
+consteval bool check_clock() {
+  static_assert(SchedulerHasNow<S>,
+                "rxsync: this clock type needs `rxsync::TimePoint now()` (the return type must be "
+                "exactly rxsync::TimePoint; every Scheduler is a clock)");
+  return true;
+}
+
 // ---- Storage ---------------------------------------------------------------------------------
 
 namespace detail {

@@ -68,11 +68,17 @@ class PerfMonitor {
     validate();
   }
   // With a clock for track(); only its now() is called. It must outlive the monitor.
+  // Constrained only against copying (which is deleted): a clock without now() gets
+  // check_clock's message, not "no matching constructor".
   template <class S>
-  requires SchedulerHasNow<S>
-  explicit PerfMonitor(S& clock, PerfMonitorOptions options = {}) : PerfMonitor(options) {
+  requires(!std::is_same_v<std::remove_cv_t<S>, PerfMonitor>) explicit PerfMonitor(
+      S& clock, PerfMonitorOptions options = {})
+      : PerfMonitor(options) {
+    static_assert(check_clock<S>());
     clock_ = &clock;
-    now_ = [](const void* c) { return static_cast<S*>(const_cast<void*>(c))->now(); };
+    if constexpr (SchedulerHasNow<S>) {
+      now_ = [](const void* c) { return static_cast<S*>(const_cast<void*>(c))->now(); };
+    }
   }
   PerfMonitor(const PerfMonitor&) = delete;
   PerfMonitor& operator=(const PerfMonitor&) = delete;

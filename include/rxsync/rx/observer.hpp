@@ -322,13 +322,39 @@ class LambdaObserver {
   [[no_unique_address]] OnCompleted on_completed_;
 };
 
+namespace detail {
+struct IgnoreValue {
+  template <class V>
+  void operator()(const V&) const noexcept {}
+};
+}  // namespace detail
+
+// Returns LambdaObserver<T, OnNext, OnError, OnCompleted>. Checked here rather than constrained,
+// so a wrong callback is named instead of "no matching function"; after that error it returns an
+// observer that adds no further ones.
 template <class T, class OnNext, class OnError = detail::ReportUnhandled,
           class OnCompleted = detail::NoopCompleted>
-requires std::invocable<OnNext&, const T&> && std::invocable<OnError&, std::exception_ptr> &&
-    std::invocable<OnCompleted&>
-        LambdaObserver<T, OnNext, OnError, OnCompleted> make_observer(OnNext n, OnError e = {},
-                                                                      OnCompleted c = {}) {
-  return {std::move(n), std::move(e), std::move(c)};
+auto make_observer(OnNext n, OnError e = {}, OnCompleted c = {}) {
+  using Ignored = LambdaObserver<T, detail::IgnoreValue>;
+  if constexpr (!std::is_invocable_v<OnNext&, const T&>) {
+    static_assert(std::is_invocable_v<OnNext&, const T&>,
+                  "rxsync::make_observer<T>(on_next, ...): on_next cannot be called with the "
+                  "element type: it must accept `const T&`");
+    return Ignored({}, {}, {});
+  } else if constexpr (!std::is_invocable_v<OnError&, std::exception_ptr>) {
+    static_assert(std::is_invocable_v<OnError&, std::exception_ptr>,
+                  "rxsync::make_observer<T>(on_next, on_error, ...): on_error must accept "
+                  "`std::exception_ptr`");
+    return Ignored({}, {}, {});
+  } else if constexpr (!std::is_invocable_v<OnCompleted&>) {
+    static_assert(std::is_invocable_v<OnCompleted&>,
+                  "rxsync::make_observer<T>(on_next, on_error, on_completed): on_completed must "
+                  "be callable with no arguments");
+    return Ignored({}, {}, {});
+  } else {
+    return LambdaObserver<T, OnNext, OnError, OnCompleted>(std::move(n), std::move(e),
+                                                           std::move(c));
+  }
 }
 
 // A type-erased, copyable sink: the one observer type that crosses the Observable<T> boundary

@@ -206,19 +206,38 @@ auto error(std::exception_ptr e) {
 // Runs fn(Subscriber<T>) for each subscriber. fn may emit synchronously, keep the subscriber to
 // emit later, register teardowns with subscriber.add(...), or return a Subscription that is
 // cancelled on unsubscribe. An exception thrown by fn becomes on_error.
+// (Not constrained: a function of the wrong signature reaches the static_assert, which says
+// what to write, instead of a bare "no matching function".)
 template <class T, class F>
-requires std::invocable < const std::decay_t<F>
-&, Subscriber < T >> auto create(F&& fn) {
-  return make_static_observable<T>(detail::CreateStrategy<T, std::decay_t<F>>{std::forward<F>(fn)});
+auto create(F&& fn) {
+  using Fn = std::decay_t<F>;
+  if constexpr (!std::is_invocable_v<const Fn&, Subscriber<T>>) {
+    static_assert(std::is_invocable_v<const Fn&, Subscriber<T>>,
+                  "rxsync::create<T>(fn): fn cannot be called with the subscriber: it must accept "
+                  "`rxsync::Subscriber<T>` (by value or by const&), and be callable when const");
+    return detail::invalid_observable();
+  } else {
+    return make_static_observable<T>(detail::CreateStrategy<T, Fn>{std::forward<F>(fn)});
+  }
 }
 
 // Calls factory() at each subscription and subscribes to the observable it returns.
 template <class F>
-requires detail::IsObservable < std::invoke_result_t < const std::decay_t<F>
-& >> auto defer(F&& factory) {
-  using T = detail::ValueOf<std::invoke_result_t<const std::decay_t<F>&>>;
-  return make_static_observable<T>(
-      detail::DeferStrategy<std::decay_t<F>>{std::forward<F>(factory)});
+auto defer(F&& factory) {
+  using Fn = std::decay_t<F>;
+  if constexpr (!std::is_invocable_v<const Fn&>) {
+    static_assert(std::is_invocable_v<const Fn&>,
+                  "rxsync::defer(factory): factory must be callable with no arguments (and when "
+                  "const)");
+    return detail::invalid_observable();
+  } else if constexpr (!detail::IsObservable<std::invoke_result_t<const Fn&>>) {
+    static_assert(detail::IsObservable<std::invoke_result_t<const Fn&>>,
+                  "rxsync::defer(factory): factory() must return an observable (by value)");
+    return detail::invalid_observable();
+  } else {
+    using T = detail::ValueOf<std::invoke_result_t<const Fn&>>;
+    return make_static_observable<T>(detail::DeferStrategy<Fn>{std::forward<F>(factory)});
+  }
 }
 
 // Emits 0, 1, 2, ... at now + period, now + 2 * period, ... Never completes.

@@ -76,7 +76,11 @@ concept ReportsPokes = requires(T& t) {
 
 template <class T, class Key, class Value>
 consteval bool check_sync_transport() {
-  static_assert(check_batch_transport<T, Key, Change<Value>>());
+  static_assert(
+      BatchTransportHasSend<T, Key, Change<Value>>,
+      "rxsync: this SyncTransport needs `send(std::vector<rxsync::BatchItem<Key, "
+      "rxsync::Change<Value>>> batch, std::function<void(std::vector<rxsync::ItemOutcome>)> "
+      "done)`");
   static_assert(SyncTransportHasPull<T, Key, Value>,
                 "rxsync: this SyncTransport needs `pull(std::uint64_t cursor, "
                 "std::function<void(rxsync::PullResult<Key, Value>)> done)`");

@@ -137,19 +137,37 @@ struct BufferTimeStrategy {
   }
 };
 
+struct BufferOperator : OperatorBase {
+  std::size_t count;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    return wrap_observable<std::vector<T>>(std::forward<Src>(src), [n = count]<class O>(O down) {
+      return BufferSink<O, T>(std::move(down), n);
+    });
+  }
+};
+
+template <class S>
+struct BufferTimeOperator : OperatorBase {
+  Duration period;
+  S* sched;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    using St = BufferTimeStrategy<std::remove_cvref_t<Src>, S>;
+    return make_static_observable<std::vector<T>>(St{std::forward<Src>(src), sched, period});
+  }
+};
+
 }  // namespace detail
 
 namespace ops {
 
 // Emits a std::vector of every `count` values (and the remainder, if any, on completion).
-inline auto buffer(std::size_t count) {
+inline detail::BufferOperator buffer(std::size_t count) {
   if (count == 0) throw std::invalid_argument("rxsync::ops::buffer: count must be > 0, got 0");
-  return [count]<class Src>(Src&& src) {
-    using T = detail::ValueOf<Src>;
-    return detail::wrap_observable<std::vector<T>>(
-        std::forward<Src>(src),
-        [count]<class O>(O down) { return detail::BufferSink<O, T>(std::move(down), count); });
-  };
+  return {{}, count};
 }
 
 // Emits the values received in each `period` (possibly none) at subscription + k * period.
@@ -160,11 +178,11 @@ auto buffer_time(Duration period, S& scheduler) {
     throw std::invalid_argument("rxsync::ops::buffer_time: period must be > 0, got " +
                                 std::to_string(period.count()) + "ns");
   }
-  return [period, sched = &scheduler]<class Src>(Src&& src) {
-    using T = detail::ValueOf<Src>;
-    using St = detail::BufferTimeStrategy<std::remove_cvref_t<Src>, S>;
-    return make_static_observable<std::vector<T>>(St{std::forward<Src>(src), sched, period});
-  };
+  if constexpr (!Scheduler<S>) {
+    return detail::InvalidOperator{};
+  } else {
+    return detail::BufferTimeOperator<S>{{}, period, &scheduler};
+  }
 }
 
 }  // namespace ops

@@ -175,6 +175,91 @@ struct WithLatestFromStrategy {
   }
 };
 
+template <class... Vs>
+struct StartWithOperator : OperatorBase {
+  std::tuple<Vs...> values;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    if constexpr (!(std::is_constructible_v<T, const Vs&> && ...)) {
+      static_assert((std::is_constructible_v<T, const Vs&> && ...),
+                    "rxsync::ops::start_with(values...): every value must convert to the "
+                    "source's value_type");
+      return invalid_observable();
+    } else {
+      using S = StartWithStrategy<std::remove_cvref_t<Src>, T, sizeof...(Vs)>;
+      return std::apply(
+          [&](const Vs&... v) {
+            return make_static_observable<T>(S{std::forward<Src>(src), {{T(v)...}}});
+          },
+          values);
+    }
+  }
+};
+
+template <class... Others>
+struct MergeOperator : OperatorBase {
+  std::tuple<Others...> others;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    if constexpr (!(IsObservable<Others> && ...)) {
+      static_assert((IsObservable<Others> && ...),
+                    "rxsync::ops::merge(others...): every argument must be an observable");
+      return invalid_observable();
+    } else if constexpr (!(std::is_same_v<T, typename Others::value_type> && ...)) {
+      static_assert((std::is_same_v<T, typename Others::value_type> && ...),
+                    "rxsync::ops::merge(others...): every observable must have the source's "
+                    "value_type");
+      return invalid_observable();
+    } else {
+      using S = MergeStrategy<std::remove_cvref_t<Src>, Others...>;
+      return make_static_observable<T>(S{std::forward<Src>(src), others});
+    }
+  }
+};
+
+template <class... Others>
+struct CombineLatestOperator : OperatorBase {
+  std::tuple<Others...> others;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    if constexpr (!(IsObservable<Others> && ...)) {
+      static_assert((IsObservable<Others> && ...),
+                    "rxsync::ops::combine_latest(others...): every argument must be an "
+                    "observable (to combine the values, follow it with ops::map)");
+      return invalid_observable();
+    } else {
+      using Out = std::tuple<ValueOf<Src>, typename Others::value_type...>;
+      using S = CombineLatestStrategy<std::remove_cvref_t<Src>, Others...>;
+      return std::apply(
+          [&](const Others&... o) {
+            return make_static_observable<Out>(
+                S{std::tuple<std::remove_cvref_t<Src>, Others...>(std::forward<Src>(src), o...)});
+          },
+          others);
+    }
+  }
+};
+
+template <class Other>
+struct WithLatestFromOperator : OperatorBase {
+  Other other;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    if constexpr (!IsObservable<Other>) {
+      static_assert(IsObservable<Other>,
+                    "rxsync::ops::with_latest_from(other): other must be an observable (to "
+                    "combine the values, follow it with ops::map)");
+      return invalid_observable();
+    } else {
+      using Out = std::tuple<ValueOf<Src>, typename Other::value_type>;
+      using S = WithLatestFromStrategy<std::remove_cvref_t<Src>, Other>;
+      return make_static_observable<Out>(S{std::forward<Src>(src), other});
+    }
+  }
+};
+
 }  // namespace detail
 
 namespace ops {
@@ -182,48 +267,29 @@ namespace ops {
 // Emits `values` first, then the source's values.
 template <class... Vs>
 requires(sizeof...(Vs) > 0) auto start_with(Vs... values) {
-  return [... values = std::move(values)]<class Src>(Src&& src) {
-    using T = detail::ValueOf<Src>;
-    using S = detail::StartWithStrategy<std::remove_cvref_t<Src>, T, sizeof...(Vs)>;
-    return make_static_observable<T>(S{std::forward<Src>(src), {{T(values)...}}});
-  };
+  return detail::StartWithOperator<Vs...>{{}, std::tuple<Vs...>(std::move(values)...)};
 }
 
 // Emits the values of the source and of every other observable as they arrive; completes when
 // all have completed; the first error ends everything.
 template <class... Others>
 requires(sizeof...(Others) > 0) auto merge(Others... others) {
-  return [... others = std::move(others)]<class Src>(Src&& src) {
-    using T = detail::ValueOf<Src>;
-    static_assert((std::is_same_v<T, typename Others::value_type> && ...),
-                  "rxsync::ops::merge: every observable must have the same value type");
-    using S = detail::MergeStrategy<std::remove_cvref_t<Src>, Others...>;
-    return make_static_observable<T>(S{std::forward<Src>(src), std::tuple<Others...>(others...)});
-  };
+  return detail::MergeOperator<Others...>{{}, std::tuple<Others...>(std::move(others)...)};
 }
 
 // Once every source has emitted, emits a std::tuple of the latest value of each whenever any
 // emits. Completes when all have completed; the first error ends everything.
 template <class... Others>
 requires(sizeof...(Others) > 0) auto combine_latest(Others... others) {
-  return [... others = std::move(others)]<class Src>(Src&& src) {
-    using Out = std::tuple<detail::ValueOf<Src>, typename Others::value_type...>;
-    using S = detail::CombineLatestStrategy<std::remove_cvref_t<Src>, Others...>;
-    return make_static_observable<Out>(
-        S{std::tuple<std::remove_cvref_t<Src>, Others...>(std::forward<Src>(src), others...)});
-  };
+  return detail::CombineLatestOperator<Others...>{{}, std::tuple<Others...>(std::move(others)...)};
 }
 
 // For each source value, emits std::tuple{value, latest value of other} once other has
 // emitted (earlier source values are dropped). other's completion is ignored; its error ends
 // everything. Completes with the source.
 template <class Other>
-auto with_latest_from(Other other) {
-  return [other = std::move(other)]<class Src>(Src&& src) {
-    using Out = std::tuple<detail::ValueOf<Src>, typename Other::value_type>;
-    using S = detail::WithLatestFromStrategy<std::remove_cvref_t<Src>, Other>;
-    return make_static_observable<Out>(S{std::forward<Src>(src), other});
-  };
+detail::WithLatestFromOperator<Other> with_latest_from(Other other) {
+  return {{}, std::move(other)};
 }
 
 }  // namespace ops

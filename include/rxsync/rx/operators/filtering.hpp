@@ -5,6 +5,7 @@
 // RxJS, even if something downstream is still busy. No allocation per value.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <exception>
 #include <optional>
@@ -100,6 +101,11 @@ struct EqualTo {
   }
 };
 
+template <class T>
+concept EqualityComparableToBool = requires(const T& a, const T& b) {
+  { a == b } -> std::convertible_to<bool>;
+};
+
 template <class Down, class T, class Eq>
 class DistinctSink : public ForwardingSink<Down> {
  public:
@@ -126,52 +132,105 @@ class DistinctSink : public ForwardingSink<Down> {
   [[no_unique_address]] Eq eq_;
 };
 
+struct TakeOperator : OperatorBase {
+  std::size_t n;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    return wrap_observable<T>(std::forward<Src>(src), [count = n]<class O>(O down) {
+      if (count == 0) down.on_completed();  // the sink then reports disposed: upstream sees nothing
+      return TakeSink<O>(std::move(down), count);
+    });
+  }
+};
+
+struct SkipOperator : OperatorBase {
+  std::size_t n;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    return wrap_observable<T>(std::forward<Src>(src), [count = n]<class O>(O down) {
+      return SkipSink<O>(std::move(down), count);
+    });
+  }
+};
+
+template <class F>
+struct TakeWhileOperator : OperatorBase {
+  F pred;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    if constexpr (!CallableWith<F, const T&>) {
+      static_assert(std::is_invocable_v<F&, const T&>,
+                    "rxsync::ops::take_while(pred): pred cannot be called with the element type: "
+                    "it must accept `const T&`, T being the source's value_type");
+      return invalid_observable();
+    } else if constexpr (!PredicateWith<F, const T&>) {
+      static_assert(std::is_constructible_v<bool, std::invoke_result_t<F&, const T&>>,
+                    "rxsync::ops::take_while(pred): pred must return bool (or a type convertible "
+                    "to bool)");
+      return invalid_observable();
+    } else {
+      return wrap_observable<T>(std::forward<Src>(src), [fn = pred]<class O>(O down) {
+        return TakeWhileSink<O, F>(std::move(down), fn);
+      });
+    }
+  }
+};
+
+template <class Eq>
+struct DistinctOperator : OperatorBase {
+  Eq eq;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    if constexpr (std::is_same_v<Eq, EqualTo> && !EqualityComparableToBool<T>) {
+      static_assert(EqualityComparableToBool<T>,
+                    "rxsync::ops::distinct_until_changed(): the element type has no `==` giving "
+                    "bool: define `bool operator==(const T&, const T&)`, or pass "
+                    "distinct_until_changed(eq) with eq(const T&, const T&) -> bool");
+      return invalid_observable();
+    } else if constexpr (!CallableWith<Eq, const T&, const T&>) {
+      static_assert(std::is_invocable_v<Eq&, const T&, const T&>,
+                    "rxsync::ops::distinct_until_changed(eq): eq cannot be called as "
+                    "eq(previous, current): it must accept `(const T&, const T&)`, T being the "
+                    "source's value_type");
+      return invalid_observable();
+    } else if constexpr (!PredicateWith<Eq, const T&, const T&>) {
+      static_assert(std::is_constructible_v<bool, std::invoke_result_t<Eq&, const T&, const T&>>,
+                    "rxsync::ops::distinct_until_changed(eq): eq must return bool (or a type "
+                    "convertible to bool)");
+      return invalid_observable();
+    } else {
+      return wrap_observable<T>(std::forward<Src>(src), [fn = eq]<class O>(O down) {
+        return DistinctSink<O, T, Eq>(std::move(down), fn);
+      });
+    }
+  }
+};
+
 }  // namespace detail
 
 namespace ops {
 
 // Emits the first n values, then completes and unsubscribes the upstream. take(0) completes
 // at once without subscribing.
-inline auto take(std::size_t n) {
-  return [n]<class Src>(Src&& src) {
-    using T = detail::ValueOf<Src>;
-    return detail::wrap_observable<T>(std::forward<Src>(src), [n]<class O>(O down) {
-      if (n == 0) down.on_completed();  // the sink then reports disposed: upstream sees nothing
-      return detail::TakeSink<O>(std::move(down), n);
-    });
-  };
-}
+inline detail::TakeOperator take(std::size_t n) { return {{}, n}; }
 
 // Drops the first n values.
-inline auto skip(std::size_t n) {
-  return [n]<class Src>(Src&& src) {
-    using T = detail::ValueOf<Src>;
-    return detail::wrap_observable<T>(std::forward<Src>(src), [n]<class O>(O down) {
-      return detail::SkipSink<O>(std::move(down), n);
-    });
-  };
-}
+inline detail::SkipOperator skip(std::size_t n) { return {{}, n}; }
 
 // Emits values while pred(v) holds; completes (without emitting) at the first that fails.
 template <class F>
-auto take_while(F pred) {
-  return [pred = std::move(pred)]<class Src>(Src&& src) {
-    using T = detail::ValueOf<Src>;
-    return detail::wrap_observable<T>(std::forward<Src>(src), [pred]<class O>(O down) {
-      return detail::TakeWhileSink<O, F>(std::move(down), pred);
-    });
-  };
+detail::TakeWhileOperator<F> take_while(F pred) {
+  return {{}, std::move(pred)};
 }
 
 // Drops a value equal to the last one emitted. eq(previous, current) -> bool.
 template <class Eq = detail::EqualTo>
-auto distinct_until_changed(Eq eq = {}) {
-  return [eq = std::move(eq)]<class Src>(Src&& src) {
-    using T = detail::ValueOf<Src>;
-    return detail::wrap_observable<T>(std::forward<Src>(src), [eq]<class O>(O down) {
-      return detail::DistinctSink<O, T, Eq>(std::move(down), eq);
-    });
-  };
+detail::DistinctOperator<Eq> distinct_until_changed(Eq eq = {}) {
+  return {{}, std::move(eq)};
 }
 
 }  // namespace ops

@@ -57,19 +57,31 @@ struct FinalizeStrategy {
   }
 };
 
+template <class F>
+struct FinalizeOperator : OperatorBase {
+  F f;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    if constexpr (!CallableWith<F>) {
+      return invalid_observable();  // ops::finalize(f) reported it
+    } else {
+      using T = ValueOf<Src>;
+      using St = FinalizeStrategy<std::remove_cvref_t<Src>, F>;
+      return make_static_observable<T>(St{std::forward<Src>(src), f});
+    }
+  }
+};
+
 }  // namespace detail
 
 namespace ops {
 
 // Calls f() once when the subscription ends for any reason.
 template <class F>
-requires std::is_invocable_v<F&>
-auto finalize(F f) {
-  return [f = std::move(f)]<class Src>(Src&& src) {
-    using T = detail::ValueOf<Src>;
-    using St = detail::FinalizeStrategy<std::remove_cvref_t<Src>, F>;
-    return make_static_observable<T>(St{std::forward<Src>(src), f});
-  };
+detail::FinalizeOperator<F> finalize(F f) {
+  static_assert(std::is_invocable_v<F&>,
+                "rxsync::ops::finalize(f): f must be callable with no arguments");
+  return {{}, std::move(f)};
 }
 
 }  // namespace ops

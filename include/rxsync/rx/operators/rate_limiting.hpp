@@ -209,13 +209,27 @@ struct TimedStrategy {
 };
 
 template <template <class, class, class> class StateT, class S, class... Args>
-auto timed_operator(S& scheduler, Duration d, Args... args) {
-  return [sched = &scheduler, d, ... args = std::move(args)]<class Src>(Src&& src) {
+struct TimedOperator : OperatorBase {
+  S* sched;
+  Duration duration;
+  std::tuple<Args...> args;
+  template <class Src>
+  auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
     using St = TimedStrategy<StateT, std::remove_cvref_t<Src>, S, Args...>;
-    return make_static_observable<T>(
-        St{std::forward<Src>(src), sched, d, std::tuple<Args...>(args...)});
-  };
+    return make_static_observable<T>(St{std::forward<Src>(src), sched, duration, args});
+  }
+};
+
+// The operator, or (once check_scheduler's static_assert has said what S lacks) one that adds
+// no further errors.
+template <template <class, class, class> class StateT, class S, class... Args>
+auto timed_operator(S& scheduler, Duration d, Args... args) {
+  if constexpr (!Scheduler<S>) {
+    return InvalidOperator{};
+  } else {
+    return TimedOperator<StateT, S, Args...>{{}, &scheduler, d, std::tuple<Args...>(args...)};
+  }
 }
 
 inline void check_non_negative(const char* what, Duration d) {

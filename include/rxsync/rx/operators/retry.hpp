@@ -145,20 +145,24 @@ struct RetryStrategy {
 };
 
 template <class Policy>
-auto retry_operator(Policy policy) {
-  return [policy = std::move(policy)]<class Src>(Src&& src) {
+struct RetryOperator : OperatorBase {
+  Policy policy;
+  template <class Src>
+  auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
     using St = RetryStrategy<std::remove_cvref_t<Src>, Policy>;
     return make_static_observable<T>(St{std::forward<Src>(src), policy});
-  };
-}
+  }
+};
 
 }  // namespace detail
 
 namespace ops {
 
 // On error, resubscribes to the source, at most n times; then forwards the error.
-inline auto retry(std::size_t n) { return detail::retry_operator(detail::CountedRetry{n}); }
+inline detail::RetryOperator<detail::CountedRetry> retry(std::size_t n) {
+  return {{}, detail::CountedRetry{n}};
+}
 
 // On error, waits policy.next_delay() and resubscribes; forwards the error once the policy
 // returns nullopt. P satisfies rxsync::BackoffPolicy.
@@ -166,7 +170,12 @@ template <class P, class S>
 auto retry_with_backoff(P policy, S& scheduler) {
   static_assert(check_backoff_policy<P>());
   static_assert(check_scheduler<S>());
-  return detail::retry_operator(detail::BackoffRetry<P, S>{std::move(policy), &scheduler});
+  if constexpr (!(BackoffPolicy<P> && Scheduler<S>)) {
+    return detail::InvalidOperator{};
+  } else {
+    return detail::RetryOperator<detail::BackoffRetry<P, S>>{
+        {}, detail::BackoffRetry<P, S>{std::move(policy), &scheduler}};
+  }
 }
 
 }  // namespace ops

@@ -105,21 +105,39 @@ struct SwitchMapStrategy {
   }
 };
 
+template <class F>
+struct SwitchMapOperator : OperatorBase {
+  F f;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    if constexpr (!CallableWith<F, const T&>) {
+      static_assert(std::is_invocable_v<F&, const T&>,
+                    "rxsync::ops::switch_map(f): f cannot be called with the element type: it "
+                    "must accept `const T&`, T being the source's value_type");
+      return invalid_observable();
+    } else if constexpr (!IsObservable<std::decay_t<std::invoke_result_t<F&, const T&>>>) {
+      static_assert(IsObservable<std::decay_t<std::invoke_result_t<F&, const T&>>>,
+                    "rxsync::ops::switch_map(f): f must return an observable (rxsync::just(v), "
+                    "an Observable<U>, a subject...), not a plain value; for a plain value use "
+                    "ops::map");
+      return invalid_observable();
+    } else {
+      using Inner = std::decay_t<std::invoke_result_t<F&, const T&>>;
+      using S = SwitchMapStrategy<std::remove_cvref_t<Src>, F>;
+      return make_static_observable<typename Inner::value_type>(S{std::forward<Src>(src), f});
+    }
+  }
+};
+
 }  // namespace detail
 
 namespace ops {
 
 // f(v) must return an observable; its values are emitted until the next source value arrives.
 template <class F>
-auto switch_map(F f) {
-  return [f = std::move(f)]<class Src>(Src&& src) {
-    using T = detail::ValueOf<Src>;
-    using Inner = std::decay_t<std::invoke_result_t<F&, const T&>>;
-    static_assert(detail::IsObservable<Inner>,
-                  "rxsync::ops::switch_map: f must return an observable");
-    using S = detail::SwitchMapStrategy<std::remove_cvref_t<Src>, F>;
-    return make_static_observable<typename Inner::value_type>(S{std::forward<Src>(src), f});
-  };
+detail::SwitchMapOperator<F> switch_map(F f) {
+  return {{}, std::move(f)};
 }
 
 }  // namespace ops

@@ -138,65 +138,146 @@ auto wrap_observable(Src&& src, Wrap wrap) {
       WrapStrategy<std::remove_cvref_t<Src>, Wrap>{std::forward<Src>(src), std::move(wrap)});
 }
 
+// The operator objects. Each checks its callable against the source's element type with a
+// static_assert that says what to write; the failing case returns invalid_observable() so the
+// rest of the chain adds no further errors.
+
+template <class F>
+struct MapOperator : OperatorBase {
+  F f;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    if constexpr (!CallableWith<F, const T&>) {
+      static_assert(std::is_invocable_v<F&, const T&>,
+                    "rxsync::ops::map(f): f cannot be called with the element type: it must "
+                    "accept `const T&`, T being the source's value_type");
+      return invalid_observable();
+    } else if constexpr (std::is_void_v<std::invoke_result_t<F&, const T&>>) {
+      static_assert(!std::is_void_v<std::invoke_result_t<F&, const T&>>,
+                    "rxsync::ops::map(f): f returns void, so there is nothing to emit: return "
+                    "the new value (or use ops::tap for a side effect)");
+      return invalid_observable();
+    } else {
+      using R = std::decay_t<std::invoke_result_t<F&, const T&>>;
+      return wrap_observable<R>(std::forward<Src>(src), [fn = f]<class O>(O down) {
+        return MapSink<O, F>(std::move(down), fn);
+      });
+    }
+  }
+};
+
+template <class F>
+struct FilterOperator : OperatorBase {
+  F pred;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    if constexpr (!CallableWith<F, const T&>) {
+      static_assert(std::is_invocable_v<F&, const T&>,
+                    "rxsync::ops::filter(pred): pred cannot be called with the element type: it "
+                    "must accept `const T&`, T being the source's value_type");
+      return invalid_observable();
+    } else if constexpr (!PredicateWith<F, const T&>) {
+      static_assert(std::is_constructible_v<bool, std::invoke_result_t<F&, const T&>>,
+                    "rxsync::ops::filter(pred): pred must return bool (or a type convertible to "
+                    "bool)");
+      return invalid_observable();
+    } else {
+      return wrap_observable<T>(std::forward<Src>(src), [fn = pred]<class O>(O down) {
+        return FilterSink<O, F>(std::move(down), fn);
+      });
+    }
+  }
+};
+
+template <class F>
+struct TapOperator : OperatorBase {
+  F f;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    if constexpr (!CallableWith<F, const T&>) {
+      static_assert(std::is_invocable_v<F&, const T&>,
+                    "rxsync::ops::tap(f): f cannot be called with the element type: it must "
+                    "accept `const T&`, T being the source's value_type");
+      return invalid_observable();
+    } else {
+      return wrap_observable<T>(std::forward<Src>(src), [fn = f]<class O>(O down) {
+        return TapSink<O, F>(std::move(down), fn);
+      });
+    }
+  }
+};
+
+template <class Acc, class F>
+struct ScanOperator : OperatorBase {
+  Acc seed;
+  F f;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    if constexpr (!CallableWith<F, const Acc&, const T&>) {
+      static_assert(std::is_invocable_v<F&, const Acc&, const T&>,
+                    "rxsync::ops::scan(seed, f): f cannot be called as f(acc, value): it must "
+                    "accept `(const Acc&, const T&)`, Acc being the seed's type and T the "
+                    "source's value_type");
+      return invalid_observable();
+    } else if constexpr (!std::is_assignable_v<Acc&,
+                                               std::invoke_result_t<F&, const Acc&, const T&>>) {
+      static_assert(
+          std::is_assignable_v<Acc&, std::invoke_result_t<F&, const Acc&, const T&>>,
+          "rxsync::ops::scan(seed, f): f must return the new accumulator, a value assignable to "
+          "the seed's type");
+      return invalid_observable();
+    } else {
+      return wrap_observable<Acc>(std::forward<Src>(src), [s = seed, fn = f]<class O>(O down) {
+        return ScanSink<O, Acc, F>(std::move(down), s, fn);
+      });
+    }
+  }
+};
+
+struct PairwiseOperator : OperatorBase {
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    return wrap_observable<std::pair<T, T>>(std::forward<Src>(src), []<class O>(O down) {
+      return PairwiseSink<O, T>(std::move(down));
+    });
+  }
+};
+
 }  // namespace detail
 
 namespace ops {
 
 // Emits f(v) for each value v.
 template <class F>
-auto map(F f) {
-  return [f = std::move(f)]<class Src>(Src&& src) {
-    using T = detail::ValueOf<Src>;
-    using R = std::decay_t<std::invoke_result_t<F&, const T&>>;
-    return detail::wrap_observable<R>(std::forward<Src>(src), [f]<class O>(O down) {
-      return detail::MapSink<O, F>(std::move(down), f);
-    });
-  };
+detail::MapOperator<F> map(F f) {
+  return {{}, std::move(f)};
 }
 
 // Emits the values for which pred(v) is true.
 template <class F>
-auto filter(F pred) {
-  return [pred = std::move(pred)]<class Src>(Src&& src) {
-    using T = detail::ValueOf<Src>;
-    static_assert(std::is_invocable_v<F&, const T&>,
-                  "rxsync::ops::filter: pred must take the value");
-    return detail::wrap_observable<T>(std::forward<Src>(src), [pred]<class O>(O down) {
-      return detail::FilterSink<O, F>(std::move(down), pred);
-    });
-  };
+detail::FilterOperator<F> filter(F pred) {
+  return {{}, std::move(pred)};
 }
 
 // Calls f(v) for its side effect, then passes v on.
 template <class F>
-auto tap(F f) {
-  return [f = std::move(f)]<class Src>(Src&& src) {
-    using T = detail::ValueOf<Src>;
-    return detail::wrap_observable<T>(std::forward<Src>(src), [f]<class O>(O down) {
-      return detail::TapSink<O, F>(std::move(down), f);
-    });
-  };
+detail::TapOperator<F> tap(F f) {
+  return {{}, std::move(f)};
 }
 
 // Emits acc = f(acc, v) for each value, starting from `seed` (the seed itself is not emitted).
 template <class Acc, class F>
-auto scan(Acc seed, F f) {
-  return [seed = std::move(seed), f = std::move(f)]<class Src>(Src&& src) {
-    return detail::wrap_observable<Acc>(std::forward<Src>(src), [seed, f]<class O>(O down) {
-      return detail::ScanSink<O, Acc, F>(std::move(down), seed, f);
-    });
-  };
+detail::ScanOperator<Acc, F> scan(Acc seed, F f) {
+  return {{}, std::move(seed), std::move(f)};
 }
 
 // Emits {previous, current} for every value after the first.
-inline auto pairwise() {
-  return []<class Src>(Src&& src) {
-    using T = detail::ValueOf<Src>;
-    return detail::wrap_observable<std::pair<T, T>>(std::forward<Src>(src), []<class O>(O down) {
-      return detail::PairwiseSink<O, T>(std::move(down));
-    });
-  };
-}
+inline detail::PairwiseOperator pairwise() { return {}; }
 
 }  // namespace ops
 

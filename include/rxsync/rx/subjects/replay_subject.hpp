@@ -69,7 +69,10 @@ class ReplaySubject : public detail::ObservableMixin<ReplaySubject<T, Policy>, T
     }
     state_->window = window;
     state_->clock = &scheduler;
-    state_->now_fn = [](const void* s) { return static_cast<const S*>(s)->now(); };
+    if constexpr (SchedulerHasNow<S>) {
+      // The Scheduler concept asks for now() on a non-const scheduler, so call it on one.
+      state_->now_fn = [](const void* s) { return static_cast<S*>(const_cast<void*>(s))->now(); };
+    }
   }
 
   void on_next(const T& v) const {
