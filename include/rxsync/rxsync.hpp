@@ -34,17 +34,12 @@
 #include <rxsync/rx/rx.hpp>
 #include <rxsync/schedulers/event_loop_thread.hpp>
 #include <rxsync/schedulers/run_loop.hpp>
-#include <rxsync/schedulers/timed_queue.hpp>
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
 #include <rxsync/storage/codec.hpp>
-#include <rxsync/storage/crc32c.hpp>
-#include <rxsync/storage/file_log_format.hpp>
-#include <rxsync/storage/file_log_recovery.hpp>
 #include <rxsync/storage/file_storage.hpp>
 #include <rxsync/storage/file_storage_options.hpp>
 #include <rxsync/storage/memory_storage.hpp>
 #include <rxsync/storage/periodic_sync.hpp>
-#include <rxsync/storage/posix_file.hpp>
 #include <rxsync/storage/serialized_storage.hpp>
 #include <rxsync/sync/adaptive_poller.hpp>
 #include <rxsync/sync/batch_orchestrator.hpp>

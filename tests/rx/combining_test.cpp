@@ -8,7 +8,7 @@
 #include <rxsync/rx/operators/combining.hpp>
 #include <rxsync/rx/operators/filtering.hpp>
 #include <rxsync/rx/operators/finalize.hpp>
-#include <rxsync/rx/operators/retry.hpp>
+#include <rxsync/rx/operators/retry_operators.hpp>
 #include <rxsync/rx/operators/switch_map.hpp>
 #include <rxsync/rx/operators/transform.hpp>
 #include <rxsync/rx/sources.hpp>

@@ -8,9 +8,9 @@
 #include <thread>
 #include <vector>
 
+#include <rxsync/rx/operators/delay_timeout.hpp>
 #include <rxsync/rx/operators/filtering.hpp>
 #include <rxsync/rx/operators/rate_limiting.hpp>
-#include <rxsync/rx/operators/time_shift.hpp>
 #include <rxsync/rx/operators/transform.hpp>
 #include <rxsync/rx/sources.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>

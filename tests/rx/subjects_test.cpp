@@ -7,7 +7,7 @@
 #include <vector>
 
 #include <rxsync/rx/operators/combining.hpp>
-#include <rxsync/rx/operators/time_shift.hpp>
+#include <rxsync/rx/operators/delay_timeout.hpp>
 #include <rxsync/rx/operators/transform.hpp>
 #include <rxsync/rx/sources.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>

@@ -5,10 +5,10 @@
 #include <rxsync/resilience/backoff.hpp>
 #include <rxsync/rx/operators/buffer.hpp>
 #include <rxsync/rx/operators/combining.hpp>
+#include <rxsync/rx/operators/delay_timeout.hpp>
 #include <rxsync/rx/operators/filtering.hpp>
 #include <rxsync/rx/operators/rate_limiting.hpp>
-#include <rxsync/rx/operators/retry.hpp>
-#include <rxsync/rx/operators/time_shift.hpp>
+#include <rxsync/rx/operators/retry_operators.hpp>
 #include <rxsync/rx/sources.hpp>
 #include <rxsync/rx/subjects/publish_subject.hpp>
 #include <rxsync/testing/marbles.hpp>

@@ -1,7 +1,7 @@
 // The harness end to end on rxsync's own subjects and synchronous operators.
 #include <rxsync/rx/operators/combining.hpp>
 #include <rxsync/rx/operators/filtering.hpp>
-#include <rxsync/rx/operators/retry.hpp>
+#include <rxsync/rx/operators/retry_operators.hpp>
 #include <rxsync/rx/operators/switch_map.hpp>
 #include <rxsync/rx/operators/transform.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>

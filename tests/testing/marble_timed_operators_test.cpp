@@ -1,7 +1,7 @@
 // RxJS's own debounceTime / throttleTime marble specs, in run mode (1 frame = 1 ms), run
 // against rxsync::ops::debounce / throttle on the TestScheduler.
+#include <rxsync/rx/operators/delay_timeout.hpp>
 #include <rxsync/rx/operators/rate_limiting.hpp>
-#include <rxsync/rx/operators/time_shift.hpp>
 #include <rxsync/testing/marbles.hpp>
 
 #include <chrono>

@@ -20,7 +20,7 @@
 #include <rxsync/adapters/detail/sqlite_db.hpp>
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/lifetime_guard.hpp>
-#include <rxsync/storage/visitor_guard.hpp>
+#include <rxsync/storage/detail/visitor_guard.hpp>
 
 namespace rxsync {
 

@@ -5,12 +5,12 @@
 #include <rxsync/rx/observer.hpp>
 #include <rxsync/rx/operators/buffer.hpp>
 #include <rxsync/rx/operators/combining.hpp>
+#include <rxsync/rx/operators/delay_timeout.hpp>
 #include <rxsync/rx/operators/filtering.hpp>
 #include <rxsync/rx/operators/finalize.hpp>
 #include <rxsync/rx/operators/rate_limiting.hpp>
-#include <rxsync/rx/operators/retry.hpp>
+#include <rxsync/rx/operators/retry_operators.hpp>
 #include <rxsync/rx/operators/switch_map.hpp>
-#include <rxsync/rx/operators/time_shift.hpp>
 #include <rxsync/rx/operators/transform.hpp>
 #include <rxsync/rx/sources.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>

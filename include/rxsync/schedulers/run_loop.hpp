@@ -14,7 +14,7 @@
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
-#include <rxsync/schedulers/timed_queue.hpp>
+#include <rxsync/schedulers/detail/timed_queue.hpp>
 
 namespace rxsync {
 

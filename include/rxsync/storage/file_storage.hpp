@@ -26,11 +26,11 @@
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/lifetime_guard.hpp>
-#include <rxsync/storage/file_log_format.hpp>
-#include <rxsync/storage/file_log_recovery.hpp>
+#include <rxsync/storage/detail/file_log_format.hpp>
+#include <rxsync/storage/detail/file_log_recovery.hpp>
+#include <rxsync/storage/detail/posix_file.hpp>
+#include <rxsync/storage/detail/visitor_guard.hpp>
 #include <rxsync/storage/file_storage_options.hpp>
-#include <rxsync/storage/posix_file.hpp>
-#include <rxsync/storage/visitor_guard.hpp>
 
 namespace rxsync {
 

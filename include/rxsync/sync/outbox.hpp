@@ -23,7 +23,7 @@
 #include <rxsync/core/function.hpp>
 #include <rxsync/core/time.hpp>
 #include <rxsync/storage/codec.hpp>
-#include <rxsync/storage/crc32c.hpp>
+#include <rxsync/storage/detail/crc32c.hpp>
 
 namespace rxsync {
 

@@ -1,4 +1,4 @@
-// rxsync/rx/operators/retry.hpp - resubscribe to the source after an error: retry(n) and
+// rxsync/rx/operators/retry_operators.hpp - resubscribe to the source after an error: retry(n) and
 // retry_with_backoff(policy, scheduler).
 //
 // Each attempt is a separate subscription to a copy of the source held by the subscriber.

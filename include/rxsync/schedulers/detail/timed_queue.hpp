@@ -1,0 +1,236 @@
+// rxsync/schedulers/detail/timed_queue.hpp - the action queue shared by the built-in schedulers.
+//
+// Orders actions by (due time, order of scheduling) and cancels them lazily: a cancelled action
+// releases its callable at once and its heap slot is skipped when it surfaces (or swept when
+// cancelled slots dominate). Thread-safe; the owning scheduler decides when actions run.
+#pragma once
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <rxsync/core/function.hpp>
+#include <rxsync/core/subscription.hpp>
+#include <rxsync/core/time.hpp>
+
+namespace rxsync::detail {
+
+class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
+ public:
+  using Action = MoveOnlyFunction<void()>;
+
+  class Entry final : public SubscriptionState {
+   public:
+    Entry(std::weak_ptr<TimedQueue> owner, Action fn)
+        : owner_(std::move(owner)), fn_(std::move(fn)) {}
+
+    // Runs the action (the caller popped it, so nobody else touches fn_ now), then releases the
+    // callable and marks the handle finished.
+    void run() {
+      struct Finish {
+        Entry* self;
+        ~Finish() {
+          self->fn_.reset();
+          self->mark_disposed();
+        }
+      } finish{this};
+      fn_();
+    }
+
+   private:
+    friend class TimedQueue;
+    // Called by the queue for actions it drops without running (close, destruction).
+    void mark_finished() noexcept {
+      fn_.reset();
+      mark_disposed();
+    }
+    void dispose() noexcept override {
+      Action released;
+      if (auto owner = owner_.lock()) {
+        {
+          std::lock_guard lock(owner->mutex_);
+          if (!queued_) return;  // running or done: the runner owns fn_
+          queued_ = false;
+          --owner->live_;
+          ++owner->cancelled_in_heap_;
+          released = std::move(fn_);
+        }
+        // A loop in run_until_idle() may be waiting for this very action.
+        owner->wake_.notify_all();
+      } else {
+        return;  // queue destroyed: it already released everything
+      }
+      // `released` is destroyed here, outside the lock: its captures may unsubscribe other
+      // actions of this same queue.
+    }
+
+    std::weak_ptr<TimedQueue> owner_;
+    Action fn_;
+    bool queued_ = true;  // guarded by owner's mutex
+  };
+
+  TimedQueue() = default;
+  TimedQueue(const TimedQueue&) = delete;
+  TimedQueue& operator=(const TimedQueue&) = delete;
+
+  ~TimedQueue() {
+    for (auto& slot : heap_) slot.entry->mark_finished();
+  }
+
+  // Queues `fn` at `due`. Returns an empty Subscription if the queue is closed.
+  Subscription push(TimePoint due, Action fn) {
+    auto entry = std::make_shared<Entry>(weak_from_this(), std::move(fn));
+    bool earliest = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return {};
+      heap_.push_back(Slot{due, next_seq_++, entry});
+      std::push_heap(heap_.begin(), heap_.end(), later);
+      ++live_;
+      earliest = heap_.front().entry == entry;
+    }
+    if (earliest) wake_.notify_all();
+    return Subscription(std::move(entry));
+  }
+
+  struct Ready {
+    TimePoint due;
+    std::shared_ptr<Entry> entry;
+  };
+
+  // Removes and returns the earliest live action due at or before `limit`.
+  std::optional<Ready> pop_due(TimePoint limit) {
+    std::lock_guard lock(mutex_);
+    return pop_due_locked(limit);
+  }
+
+  std::optional<TimePoint> next_due() {
+    std::lock_guard lock(mutex_);
+    drop_cancelled_top();
+    if (heap_.empty()) return std::nullopt;
+    return heap_.front().due;
+  }
+
+  std::size_t live() const {
+    std::lock_guard lock(mutex_);
+    return live_;
+  }
+  // For predicates evaluated inside wait_pop(), which already holds the lock.
+  std::size_t live_unlocked() const noexcept { return live_; }
+
+  // Refuses further pushes and cancels everything queued. Returns how many live actions were
+  // dropped.
+  std::size_t close() {
+    std::vector<Slot> dropped;
+    std::size_t count = 0;
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+      dropped.swap(heap_);
+      for (auto& slot : dropped) {
+        if (slot.entry->queued_) {
+          slot.entry->queued_ = false;
+          ++count;
+        }
+      }
+      live_ = 0;
+      cancelled_in_heap_ = 0;
+    }
+    wake_.notify_all();
+    for (auto& slot : dropped) slot.entry->mark_finished();
+    return count;
+  }
+  // Refuses further pushes but keeps what is queued (a loop shutting down drains it).
+  void seal() {
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+    }
+    wake_.notify_all();
+  }
+  bool closed() const {
+    std::lock_guard lock(mutex_);
+    return closed_;
+  }
+
+  // For real-time loops: blocks until an action is due at `clock_now()` or `wake_if()` holds
+  // (checked under the queue's lock whenever notify() is called), or `deadline` passes.
+  template <class Clock, class Pred>
+  std::optional<Ready> wait_pop(Clock clock_now, TimePoint deadline, Pred wake_if) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (wake_if()) return std::nullopt;
+      const TimePoint now = clock_now();
+      if (auto ready = pop_due_locked(now)) return ready;
+      if (now >= deadline) return std::nullopt;
+      TimePoint until = deadline;
+      if (!heap_.empty()) until = std::min(until, heap_.front().due);
+      wake_.wait_until(lock, std::chrono::steady_clock::time_point(until.time_since_epoch()));
+    }
+  }
+
+  // Wakes wait_pop() so it re-checks its predicate. `change` runs under the queue's lock.
+  template <class F>
+  void notify(F change) {
+    {
+      std::lock_guard lock(mutex_);
+      change();
+    }
+    wake_.notify_all();
+  }
+
+ private:
+  friend class Entry;
+
+  struct Slot {
+    TimePoint due;
+    std::uint64_t seq;
+    std::shared_ptr<Entry> entry;
+  };
+  // std::push_heap builds a max-heap; "later" as the less-than puts the earliest slot on top.
+  static bool later(const Slot& a, const Slot& b) noexcept {
+    return a.due != b.due ? a.due > b.due : a.seq > b.seq;
+  }
+
+  void drop_cancelled_top() {
+    while (!heap_.empty() && !heap_.front().entry->queued_) {
+      std::pop_heap(heap_.begin(), heap_.end(), later);
+      heap_.pop_back();
+      --cancelled_in_heap_;
+    }
+    // A scheduler that keeps re-arming a far-away timer (debounce) would otherwise accumulate
+    // dead slots until time reaches them.
+    if (cancelled_in_heap_ > 64 && cancelled_in_heap_ > live_) {
+      std::erase_if(heap_, [](const Slot& s) { return !s.entry->queued_; });
+      std::make_heap(heap_.begin(), heap_.end(), later);
+      cancelled_in_heap_ = 0;
+    }
+  }
+
+  std::optional<Ready> pop_due_locked(TimePoint limit) {
+    drop_cancelled_top();
+    if (heap_.empty() || heap_.front().due > limit) return std::nullopt;
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    Slot slot = std::move(heap_.back());
+    heap_.pop_back();
+    slot.entry->queued_ = false;
+    --live_;
+    return Ready{slot.due, std::move(slot.entry)};
+  }
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Slot> heap_;
+  std::uint64_t next_seq_ = 0;
+  std::size_t live_ = 0;
+  std::size_t cancelled_in_heap_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace rxsync::detail
