@@ -569,11 +569,4 @@ std::vector<rxsync_fuzz::Seed> seeds() {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  rxsync_fuzz::handle_corpus_flag(argc, argv, seeds, [](std::string_view s) { run_one(s); });
-  return 0;
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  return run_one(std::string_view(reinterpret_cast<const char*>(data), size));
-}
+RXSYNC_FUZZ_ENTRY_POINTS(seeds, run_one)

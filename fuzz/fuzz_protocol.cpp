@@ -77,12 +77,4 @@ std::vector<rxsync_fuzz::Seed> seeds() {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  rxsync_fuzz::handle_corpus_flag(argc, argv, seeds, run_one);
-  return 0;
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  run_one(std::string_view(reinterpret_cast<const char*>(data), size));
-  return 0;
-}
+RXSYNC_FUZZ_ENTRY_POINTS(seeds, run_one)

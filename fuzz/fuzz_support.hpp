@@ -142,3 +142,16 @@ inline void handle_corpus_flag(int* argc, char*** argv,
 }
 
 }  // namespace rxsync_fuzz
+
+// The two libFuzzer entry points of a target: `--write-corpus` handling, then `run_one` on each
+// input (whatever it returns is ignored: only crashes and failed checks are findings).
+#define RXSYNC_FUZZ_ENTRY_POINTS(seeds, run_one)                                             \
+  extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {                             \
+    ::rxsync_fuzz::handle_corpus_flag(argc, argv, seeds,                                     \
+                                      [](std::string_view input) { (void)run_one(input); }); \
+    return 0;                                                                                \
+  }                                                                                          \
+  extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {        \
+    (void)run_one(std::string_view(reinterpret_cast<const char*>(data), size));              \
+    return 0;                                                                                \
+  }
