@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -53,15 +54,27 @@ struct StatusLog {
 
 }  // namespace
 
+namespace {
+// Devices "a" and "b", started, with default options over one SimNetwork.
+struct TwoDevices {
+  rxsync::VirtualTimeScheduler sched;
+  Net net{sched};
+  rxsync::MemoryStorage sa, sb;
+  Service a{sched, net.client("a"), sa, defaults("a")};
+  Service b{sched, net.client("b"), sb, defaults("b")};
+  TwoDevices() {
+    a.start();
+    b.start();
+  }
+};
+}  // namespace
+
 TEST_CASE("an edit made during 10 minutes offline reaches the other device within 10 s",
           "[sync][offline]") {
-  rxsync::VirtualTimeScheduler sched;
-  Net net(sched);
-  rxsync::MemoryStorage sa, sb;
-  Service a(sched, net.client("a"), sa, defaults("a"));
-  Service b(sched, net.client("b"), sb, defaults("b"));
-  a.start();
-  b.start();
+  TwoDevices d;
+  auto& sched = d.sched;
+  auto& net = d.net;
+  auto &a = d.a, &b = d.b;
   StatusLog log(a, "k");
 
   net.client("a").set_online(false);
@@ -85,13 +98,10 @@ TEST_CASE("an edit made during 10 minutes offline reaches the other device withi
 
 TEST_CASE("50 keys edited over an hour offline are all delivered after reconnecting",
           "[sync][offline]") {
-  rxsync::VirtualTimeScheduler sched;
-  Net net(sched);
-  rxsync::MemoryStorage sa, sb;
-  Service a(sched, net.client("a"), sa, defaults("a"));
-  Service b(sched, net.client("b"), sb, defaults("b"));
-  a.start();
-  b.start();
+  TwoDevices d;
+  auto& sched = d.sched;
+  auto& net = d.net;
+  auto &a = d.a, &b = d.b;
 
   net.client("a").set_online(false);
   for (int i = 0; i < 50; ++i) {
@@ -329,13 +339,10 @@ TEST_CASE("a failed value write does not throw, and the edit stays queued until 
 }
 
 TEST_CASE("conflicts_resolved counts a pull that merges into a key edited here", "[sync]") {
-  rxsync::VirtualTimeScheduler sched;
-  Net net(sched);
-  rxsync::MemoryStorage sa, sb;
-  Service a(sched, net.client("a"), sa, defaults("a"));
-  Service b(sched, net.client("b"), sb, defaults("b"));
-  a.start();
-  b.start();
+  TwoDevices d;
+  auto& sched = d.sched;
+  auto& net = d.net;
+  auto &a = d.a, &b = d.b;
   net.client("a").set_online(false);
   net.client("b").set_online(false);
   a.queue_for_sync("k", GSet{{"from a"}});
@@ -389,13 +396,10 @@ TEST_CASE("make_sync_service builds a service in one line", "[sync]") {
 }
 
 TEST_CASE("a server that loses its store gets the clients' state back", "[sync][offline]") {
-  rxsync::VirtualTimeScheduler sched;
-  Net net(sched);
-  rxsync::MemoryStorage sa, sb;
-  Service a(sched, net.client("a"), sa, defaults("a"));
-  Service b(sched, net.client("b"), sb, defaults("b"));
-  a.start();
-  b.start();
+  TwoDevices d;
+  auto& sched = d.sched;
+  auto& net = d.net;
+  auto &a = d.a, &b = d.b;
   a.queue_for_sync("from-a", GSet{{"1"}});
   b.queue_for_sync("from-b", GSet{{"2"}});
   REQUIRE(rxsync::testing::run_until_converged(sched, 10s, a, b));
