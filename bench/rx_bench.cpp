@@ -1,5 +1,5 @@
 // Reactive layer benchmarks, each beside a hand-written baseline doing the same work, so a
-// single run gives the ratios (see docs/reactive.md and the issue for the targets).
+// single run gives the ratios (docs/performance.md has the targets).
 #include <benchmark/benchmark.h>
 
 #include <chrono>

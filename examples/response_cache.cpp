@@ -1,4 +1,4 @@
-// examples/response_cache.cpp - the seeds' model response cache on rxsync's TieredCache.
+// examples/response_cache.cpp - a model response cache on rxsync's TieredCache.
 //
 // An assistant calls a language model with (model, temperature, messages). Deterministic
 // requests (temperature 0) are cached under a stable hash of the request for one hour, in a

@@ -1,4 +1,4 @@
-// Named conflict scenarios from the seeds: pin/unpin races, add-wins sets, counters on three
+// Named conflict scenarios: pin/unpin races, add-wins sets, counters on three
 // replicas, MV register siblings, LWW tie-breaks; and decoding of corrupt states.
 #include <rxsync/crdt/counters.hpp>
 #include <rxsync/crdt/flags.hpp>

@@ -1,4 +1,4 @@
-// SyncService scenarios from the seeds, in virtual time against SimNetwork.
+// SyncService scenarios in virtual time against SimNetwork.
 #include <rxsync/models/conversation_state.hpp>
 #include <rxsync/schedulers/run_loop.hpp>
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>

@@ -37,7 +37,7 @@ struct PersistAlways {
   }
 };
 
-// The seed's rule: persist an entry hit more than `min_hits` times or that was expensive to
+// The classic rule: persist an entry hit more than `min_hits` times or that was expensive to
 // compute (cost >= min_cost); others stay in memory only.
 struct PersistHotOrExpensive {
   std::uint32_t min_hits = 5;

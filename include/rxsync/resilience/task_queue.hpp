@@ -94,7 +94,7 @@ class TaskDone {
   Finish finish_;
 };
 
-// When full: a low task is shed; a normal task is escalated to high (as the seed does); a task
+// When full: a low task is shed; a normal task is escalated to high; a task
 // then takes the place of the newest queued task of the lowest original priority below its own
 // (which is shed), or is refused with queue_full. A task waiting longer than queue_timeout fails
 // with timed_out. Every task's on_done is called exactly once (nullptr = success). Thread-safe;

@@ -67,7 +67,7 @@ inline void validate_resilient_client_options(const ResilientClientOptions& o) {
 
 namespace detail {
 template <class B>
-B default_client_backoff() {  // the seeds' delays: 1, 2, 5, 10, 30 s
+B default_client_backoff() {  // 1, 2, 5, 10, 30 s
   using std::chrono::seconds;
   if constexpr (std::is_same_v<B, FixedDelays>) {
     return FixedDelays({seconds(1), seconds(2), seconds(5), seconds(10), seconds(30)});
