@@ -410,8 +410,8 @@ class BatchOrchestrator {
 
     void send(std::uint64_t batch_id, std::vector<Item> batch) {
       auto once = std::make_shared<std::atomic<bool>>(false);
-      BatchDone<Key, Req> done = [weak = this->weak_from_this(), batch_id,
-                                  once](std::vector<ItemOutcome> outcomes) {
+      BatchReply done = [weak = this->weak_from_this(), batch_id,
+                         once](std::vector<ItemOutcome> outcomes) {
         if (once->exchange(true)) return;  // a second reply to the same batch is ignored
         auto self = weak.lock();
         if (!self) return;

@@ -50,12 +50,16 @@ struct BatchEvent {
   bool network = false;
 };
 
+// How a transport answers a batch: one outcome per item, in order (empty: no answer).
+using BatchReply = std::function<void(std::vector<ItemOutcome>)>;
+// The same type; the parameters only document which batch it answers (kept for code that names
+// them).
 template <class Key, class Req>
-using BatchDone = std::function<void(std::vector<ItemOutcome>)>;
+using BatchDone = BatchReply;
 
 template <class T, class Key, class Req>
 concept BatchTransportHasSend = requires(T& t, std::vector<BatchItem<Key, Req>> batch,
-                                         BatchDone<Key, Req> done) {
+                                         BatchReply done) {
   t.send(std::move(batch), std::move(done));
 };
 

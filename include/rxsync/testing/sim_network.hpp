@@ -148,7 +148,7 @@ class SimNetwork {
 
   class Client {
    public:
-    void send(std::vector<Item> batch, BatchDone<Key, Change<Value>> done) {
+    void send(std::vector<Item> batch, BatchReply done) {
       net_.request<std::vector<ItemOutcome>>(
           *this, std::move(done),
           [batch = std::move(batch), this](SimNetwork& net) { return net.apply(batch, *this); },
