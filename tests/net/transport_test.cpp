@@ -654,6 +654,44 @@ TEST_CASE("TLS: failover and the fallback from WebSocket to SSE work the same ov
   CHECK(server.core->value("k") == rxsync::DefaultCodec::encode(std::string("over https")));
 }
 
+TEST_CASE("rxsync-server --tls-cert --tls-key: wss clients, /healthz over https, a frozen server",
+          "[net]") {
+  net_test::TempDir dir;
+  const auto files = net_test::make_self_signed(dir.path);
+  const std::string log = (dir.path / "server.out").string();
+  demo::Process server(
+      {RXSYNC_SERVER_BINARY, "--listen", "127.0.0.1:0", "--port-file", (dir.path / "port").string(),
+       "--store", "memory", "--allow-anonymous", "--heartbeat-ms", "300", "--tls-cert",
+       files.certificate, "--tls-key", files.private_key},
+      log);
+  const auto port =
+      demo::wait_for_port((dir.path / "port").string(), std::chrono::steady_clock::now() + 20s);
+  REQUIRE(port);
+  const auto health =
+      net_test::https_get(static_cast<std::uint16_t>(*port), "/healthz", files.certificate);
+  CHECK(health.status == 200);
+  CHECK(health.body == "ok\n");
+
+  rxsync::EventLoopThread loop;
+  auto opts = trusting(files, {"wss://127.0.0.1:" + std::to_string(*port)}, "a");
+  opts.heartbeat = 300ms;
+  Transport t(loop, opts);
+  REQUIRE(eventually([&] { return online(t); }));
+  std::atomic<bool> pulled{false};
+  t.pull(0, [&](rxsync::PullResult<std::string, std::string> r) { pulled = r.ok; });
+  REQUIRE(eventually([&] { return pulled.load(); }));  // a request and its answer over TLS
+
+  server.signal(SIGSTOP);
+  REQUIRE(eventually([&] { return t.status().state == net::ConnectionState::reconnecting; }));
+  CHECK_THAT(t.status().last_error, rxsync_test::contains("silent for two heartbeats"));
+  server.signal(SIGCONT);
+  REQUIRE(eventually([&] { return online(t); }));
+  server.signal(SIGTERM);
+  CHECK(server.wait(std::chrono::steady_clock::now() + 10s) == 0);
+  CHECK_THAT(demo::read_text(log), rxsync_test::contains(", TLS)"));
+  CHECK_THAT(demo::read_text(log), rxsync_test::contains("connect websocket"));
+}
+
 #endif  // RXSYNC_NET_TLS
 
 #endif  // RXSYNC_TEST_NET
