@@ -5,6 +5,7 @@
 
 #if RXSYNC_NET_TLS
 
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -64,11 +65,12 @@ inline TlsFiles make_self_signed(const std::filesystem::path& dir,
                                  const std::string& stem = "server",
                                  const std::string& names = "DNS:localhost,IP:127.0.0.1") {
   using detail::Owned;
-  Owned<EVP_PKEY_CTX, EVP_PKEY_CTX_free> kctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  // The EVP calls that OpenSSL 1.1 and 3 both have, none of them deprecated in 3.
+  Owned<EVP_PKEY_CTX, EVP_PKEY_CTX_free> kctx(EVP_PKEY_CTX_new_id(EVP_PKEY_EC, nullptr));
   EVP_PKEY* raw_key = nullptr;
   if (!kctx || EVP_PKEY_keygen_init(kctx.get()) != 1 ||
-      EVP_PKEY_CTX_set_group_name(kctx.get(), "P-256") != 1 ||
-      EVP_PKEY_generate(kctx.get(), &raw_key) != 1)
+      EVP_PKEY_CTX_set_ec_paramgen_curve_nid(kctx.get(), NID_X9_62_prime256v1) != 1 ||
+      EVP_PKEY_keygen(kctx.get(), &raw_key) != 1)
     throw detail::openssl_error("EC key");
   Owned<EVP_PKEY, EVP_PKEY_free> key(raw_key);
 
