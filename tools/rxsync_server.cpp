@@ -36,7 +36,7 @@ namespace {
 
 constexpr std::string_view kUsage = R"(usage: rxsync-server [options]
 
-Serves rxsync::DemoDocument state to rxsync clients over WebSocket, HTTP and SSE.
+Serves rxsync::DemoDocument state to rxsync clients over WebSocket, HTTP and SSE, plain or TLS.
 
   --listen HOST:PORT     address to listen on (default 127.0.0.1:8080; port 0: any free port)
   --port-file FILE       once accepting, write the bound port and a newline to FILE
@@ -46,6 +46,9 @@ Serves rxsync::DemoDocument state to rxsync clients over WebSocket, HTTP and SSE
   --tokens FILE          clients authenticate with tokens: lines `TOKEN ORIGIN`, # comments
   --allow-anonymous      clients without a token may connect, as any origin
   --no-websocket         refuse WebSocket upgrades (clients fall back to SSE and HTTP)
+  --tls-cert FILE        speak TLS only (clients use https:// and wss://), with this PEM
+                         certificate chain (the server's certificate first)
+  --tls-key FILE         the PEM private key of --tls-cert (give both or neither)
   --peer URL             another region's server (repeatable; not implemented yet)
   --digest               print the digest line of the store's state and exit
   --io-threads N         socket threads (default 2)
@@ -72,6 +75,8 @@ struct Config {
   std::string tokens_file;
   bool allow_anonymous = false;
   bool websocket = true;
+  std::string tls_cert;
+  std::string tls_key;
   std::vector<std::string> peers;
   bool digest = false;
   std::size_t io_threads = 2;
@@ -148,6 +153,10 @@ Config parse(int argc, char** argv) {
     } else if (flag == "--no-websocket") {
       no_value();
       c.websocket = false;
+    } else if (flag == "--tls-cert" || flag == "--tls-key") {
+      const std::string_view v = value();
+      if (v.empty()) throw UsageError(std::string(flag) + " needs a file name");
+      (flag == "--tls-cert" ? c.tls_cert : c.tls_key) = std::string(v);
     } else if (flag == "--peer") {
       c.peers.emplace_back(value());
     } else if (flag == "--digest") {
@@ -168,7 +177,37 @@ Config parse(int argc, char** argv) {
       throw UsageError("unknown flag '" + std::string(args[i]) + "' (see --help)");
     }
   }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    throw UsageError(c.tls_cert.empty() ? "--tls-key needs --tls-cert (give both or neither)"
+                                        : "--tls-cert needs --tls-key (give both or neither)");
+  }
   return c;
+}
+
+// Reads the TLS files before anything is opened; a file that cannot be used is a bad value of
+// its flag (exit 2).
+void check_tls_files(const Config& c, rxsync::net::ServerOptions& options) {
+  options.tls_certificate_file = c.tls_cert;
+  options.tls_private_key_file = c.tls_key;
+  for (const auto& [flag, path] :
+       {std::pair<std::string_view, std::string>{"--tls-cert", c.tls_cert},
+        {"--tls-key", c.tls_key}}) {
+    if (!path.empty() && !std::ifstream(path))
+      throw UsageError(bad_value(flag, path, "cannot read the file"));
+  }
+  try {
+    rxsync::net::validate_server_tls_files(options);
+  } catch (const std::invalid_argument& e) {
+    std::string text = e.what();
+    for (const auto& [option, flag] : {std::pair<std::string_view, std::string_view>{
+                                           "ServerOptions.tls_certificate_file", "--tls-cert"},
+                                       {"ServerOptions.tls_private_key_file", "--tls-key"}}) {
+      for (auto at = text.find(option); at != std::string::npos;
+           at = text.find(option, at + flag.size()))
+        text.replace(at, option.size(), flag);
+    }
+    throw UsageError(text);
+  }
 }
 
 bool is_loopback(const std::string& host) {
@@ -226,6 +265,7 @@ int run(const Config& c) {
   options.heartbeat = std::chrono::milliseconds(c.heartbeat_ms);
   options.max_frame = c.max_frame;
   if (c.quiet) options.log = nullptr;
+  if (!c.tls_cert.empty()) check_tls_files(c, options);
   if (!c.tokens_file.empty()) {
     try {
       options.tokens = rxsync::net::read_tokens_file(c.tokens_file);
@@ -286,7 +326,8 @@ int run(const Config& c) {
             << c.store
             << (c.store.starts_with("sqlite:") ? (c.durable ? ", durable" : ", durable off") : "")
             << ", " << o.tokens.size() << " token(s)"
-            << (o.allow_anonymous ? ", anonymous clients allowed" : "") << ")" << std::endl;
+            << (o.allow_anonymous ? ", anonymous clients allowed" : "") << (o.tls() ? ", TLS" : "")
+            << ")" << std::endl;
 
   signals_context.run();  // returns after the first SIGINT or SIGTERM
   std::cerr << "rxsync-server: signal " << received << ": stopping" << std::endl;

@@ -1,16 +1,42 @@
 // Helpers for the networked tests: waiting on a condition with a generous timeout (threads and
-// sockets are real here, so there is no virtual time to advance), and recording observables.
+// sockets are real here, so there is no virtual time to advance), recording observables, and a
+// temporary directory.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <mutex>
+#include <stdexcept>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
 namespace net_test {
+
+// A new directory under the system's temporary directory, removed with its contents at the end
+// of the scope.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "rxsync-net-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::filesystem::path path;
+};
 
 // Polls `done` until it holds or `limit` passes; true if it held. Not a timing assertion: the
 // limit is generous, and a pass usually takes milliseconds.

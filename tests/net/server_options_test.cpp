@@ -1,12 +1,15 @@
-// Tests for rxsync/net/server_options.hpp: option validation and the tokens file format.
+// Tests for rxsync/net/server_options.hpp: option validation (TLS files included) and the tokens
+// file format.
 #include <rxsync/net/server_options.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 
+#include "net_support.hpp"
 #include "rxsync_catch.hpp"
 
 namespace net = rxsync::net;
@@ -84,6 +87,35 @@ TEST_CASE("ServerOptions: each invalid option is named with its value", "[server
   refused(o, "ServerOptions.tokens");
   o.tokens = {{"t", ""}};
   refused(o, "ServerOptions.tokens");
+}
+
+TEST_CASE("ServerOptions: TLS files come as a pair, and unreadable ones are named with the path",
+          "[server]") {
+  const auto refused = [](const net::ServerOptions& o, const std::string& text) {
+    CHECK_THROWS_WITH(net::validate_server_options(o), contains(text));
+    CHECK_THROWS_AS(net::validate_server_options(o), std::invalid_argument);
+  };
+  net_test::TempDir dir;
+  const std::string cert = (dir.path / "cert.pem").string();
+  const std::string key = (dir.path / "key.pem").string();
+  std::ofstream(cert) << "-----BEGIN CERTIFICATE-----\n";  // read by SyncServer, not here
+  std::ofstream(key) << "-----BEGIN PRIVATE KEY-----\n";
+
+  auto o = anonymous();
+  CHECK_FALSE(o.tls());
+  o.tls_certificate_file = cert;
+  refused(o, "ServerOptions.tls_private_key_file is empty but tls_certificate_file is set");
+  o = anonymous();
+  o.tls_private_key_file = key;
+  refused(o, "ServerOptions.tls_certificate_file is empty but tls_private_key_file is set");
+  o.tls_certificate_file = (dir.path / "missing.pem").string();
+  refused(o, "ServerOptions.tls_certificate_file: cannot read '" + o.tls_certificate_file + "'");
+  o.tls_certificate_file = cert;
+  o.tls_private_key_file = (dir.path / "missing.key").string();
+  refused(o, "ServerOptions.tls_private_key_file: cannot read '" + o.tls_private_key_file + "'");
+  o.tls_private_key_file = key;
+  CHECK_NOTHROW(net::validate_server_options(o));
+  CHECK(o.tls());
 }
 
 TEST_CASE("tokens file: TOKEN ORIGIN lines, comments and blank lines", "[server]") {

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "rxsync_catch.hpp"
+#include "tls_support.hpp"
 
 namespace net = rxsync::net;
 namespace fs = std::filesystem;
@@ -351,7 +352,7 @@ TEST_CASE("rxsync-server: tokens from --tokens decide who may push", "[server]")
 TEST_CASE("rxsync-server: a bad command line exits 2 naming the flag and value", "[server]") {
   TempDir dir;
   { std::ofstream(dir.path / "bad-tokens.txt") << "t1 phone\nt2\n"; }
-  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+  std::vector<std::pair<std::vector<std::string>, std::string>> cases{
       {{"--bogus"}, "unknown flag '--bogus'"},
       {{"--listen"}, "--listen needs a value"},
       {{"--listen", "nohost"}, "--listen 'nohost': expected HOST:PORT"},
@@ -366,11 +367,35 @@ TEST_CASE("rxsync-server: a bad command line exits 2 naming the flag and value",
        "--peer ws://10.0.0.2:8080: region replication is not implemented"},
       {{"--store", "memory", "--listen", "0.0.0.0:0"}, "give --tokens FILE"},
       {{"--allow-anonymous=yes"}, "--allow-anonymous takes no value"},
+      {{"--tls-cert"}, "--tls-cert needs a value"},
+      {{"--tls-cert", "cert.pem"}, "--tls-cert needs --tls-key (give both or neither)"},
+      {{"--tls-key", "server.key"}, "--tls-key needs --tls-cert (give both or neither)"},
   };
+  // Bad files are reported before the store is opened: none of these creates a database.
+#if RXSYNC_NET_TLS
+  const auto files = net_test::make_self_signed(dir.path);
+  const auto other = net_test::make_self_signed(dir.path, "other");
+  cases.push_back({{"--tls-cert", "missing.pem", "--tls-key", files.private_key},
+                   "--tls-cert 'missing.pem': cannot read the file"});
+  cases.push_back({{"--tls-cert", files.certificate, "--tls-key", "missing.key"},
+                   "--tls-key 'missing.key': cannot read the file"});
+  cases.push_back({{"--tls-cert", "bad-tokens.txt", "--tls-key", files.private_key},
+                   "--tls-cert 'bad-tokens.txt': not a PEM certificate chain"});
+  cases.push_back({{"--tls-cert", files.certificate, "--tls-key", "bad-tokens.txt"},
+                   "--tls-key 'bad-tokens.txt': not a PEM private key"});
+  cases.push_back({{"--tls-cert", files.certificate, "--tls-key", other.private_key},
+                   "--tls-key '" + other.private_key + "': does not match the certificate"});
+#else
+  { std::ofstream(dir.path / "cert.pem") << "x\n"; }
+  cases.push_back({{"--tls-cert", "cert.pem", "--tls-key", "cert.pem"},
+                   "--tls-cert: TLS was asked for, but this build of rxsync::net has no TLS"});
+#endif
   for (const auto& [flags, message] : cases) {
     std::vector<std::string> args{kServer};
     args.insert(args.end(), flags.begin(), flags.end());
-    INFO("flags: " << flags.front() << (flags.size() > 1 ? " " + flags[1] : std::string()));
+    std::string shown;
+    for (const auto& f : flags) shown += " " + f;
+    INFO("flags:" << shown);
     const auto r = run_to_end(args, dir.path);
     CHECK(r.code == 2);
     CHECK_THAT(r.err, contains(message));
@@ -380,6 +405,8 @@ TEST_CASE("rxsync-server: a bad command line exits 2 naming the flag and value",
   CHECK(help.code == 0);
   CHECK_THAT(help.out, contains("--listen HOST:PORT"));
   CHECK_THAT(help.out, contains("--port-file FILE"));
+  CHECK_THAT(help.out, contains("--tls-cert FILE"));
+  CHECK_THAT(help.out, contains("--tls-key FILE"));
 }
 
 #endif  // RXSYNC_SERVER_BINARY

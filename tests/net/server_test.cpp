@@ -1,7 +1,8 @@
 // Tests for rxsync/net/server.hpp: a SyncServer on 127.0.0.1, an OS-chosen port, over a
 // MemoryServerStore, driven by small Boost.Beast clients written here (WebSocket, HTTP, raw TCP
-// for SSE). Every wait is bounded: a client operation that does not complete in kTimeout fails
-// the test, and conditions on other threads are polled with a deadline.
+// for SSE; HTTPS through OpenSSL's C API, in tls_support.hpp). Every wait is bounded: a client
+// operation that does not complete in kTimeout fails the test, and conditions on other threads
+// are polled with a deadline.
 #include <rxsync/models/demo_document.hpp>
 #include <rxsync/net/protocol.hpp>
 #include <rxsync/net/server.hpp>
@@ -20,6 +21,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <memory>
@@ -32,7 +34,9 @@
 #include <variant>
 #include <vector>
 
+#include "net_support.hpp"
 #include "rxsync_catch.hpp"
+#include "tls_support.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -1002,4 +1006,80 @@ TEST_CASE("SyncServer: options are checked, start() runs once, a busy port is re
                     contains("cannot listen on 127.0.0.1:" + std::to_string(first.port())));
   first.stop();
   CHECK_THROWS_AS(first.start(), std::logic_error);
+}
+
+// ---- TLS
+// -----------------------------------------------------------------------------------------
+
+TEST_CASE("TLS: the port speaks only TLS, and a failed handshake is refused, logged and counted",
+          "[server]") {
+#if RXSYNC_NET_TLS
+  net_test::TempDir dir;
+  const auto files = net_test::make_self_signed(dir.path);
+  auto sink = std::make_shared<LogSink>();
+  auto o = quiet_anonymous(sink);
+  o.tls_certificate_file = files.certificate;
+  o.tls_private_key_file = files.private_key;
+  Fixture f(std::move(o));
+  f.push_direct("conv/a", "o", 1, "a");
+
+  const auto health = net_test::https_get(f.port(), "/healthz", files.certificate);
+  CHECK(health.status == 200);
+  CHECK(health.body == "ok\n");
+  CHECK(net_test::https_get(f.port(), "/v1/digest", files.certificate).body ==
+        f.core.digest_line() + "\n");
+  CHECK(f.server.stats().refused == 0);
+
+  // Plain HTTP on the TLS port: no answer, the connection closed, the client refused.
+  CHECK_THROWS(http_call(f.port(), http::verb::get, "/healthz"));
+  REQUIRE(eventually([&] { return f.server.stats().refused == 1; }));
+  CHECK(sink->has(net::ServerLogEvent::Kind::refused, "refused http 127.0.0.1:"));
+  CHECK(sink->has(net::ServerLogEvent::Kind::refused, ": TLS handshake: http request"));
+
+  // A client that does not trust the certificate aborts the handshake; its alert is the reason.
+  const auto stranger = net_test::make_self_signed(dir.path, "stranger");
+  CHECK_THROWS_WITH(net_test::https_get(f.port(), "/healthz", stranger.certificate),
+                    contains("TLS handshake"));
+  REQUIRE(eventually([&] { return f.server.stats().refused == 2; }));
+  CHECK(sink->has(net::ServerLogEvent::Kind::refused, "TLS handshake: tlsv1 alert"));
+  const auto metrics = net_test::https_get(f.port(), "/metrics", files.certificate).body;
+  CHECK(metric_line(metrics, "rxsync_server_refused_total") == "rxsync_server_refused_total 2");
+#else
+  SUCCEED("this build has no TLS");
+#endif
+}
+
+TEST_CASE("SyncServer: TLS files without a usable certificate or key are refused by name",
+          "[server]") {
+  rxsync::MemoryServerStore store;
+  rxsync::ServerCore core(store, rxsync::typed_merger<rxsync::DemoDocument>());
+  net_test::TempDir dir;
+  const std::string junk = (dir.path / "junk.pem").string();
+  std::ofstream(junk) << "not PEM at all\n";
+  auto o = quiet_anonymous();
+#if RXSYNC_NET_TLS
+  const auto files = net_test::make_self_signed(dir.path);
+  const auto other = net_test::make_self_signed(dir.path, "other");
+  o.tls_certificate_file = junk;
+  o.tls_private_key_file = files.private_key;
+  CHECK_THROWS_WITH(net::SyncServer(core, o), contains("ServerOptions.tls_certificate_file '" +
+                                                       junk + "': not a PEM certificate chain"));
+  CHECK_THROWS_AS(net::SyncServer(core, o), std::invalid_argument);
+  o.tls_certificate_file = files.certificate;
+  o.tls_private_key_file = junk;
+  CHECK_THROWS_WITH(net::SyncServer(core, o), contains("ServerOptions.tls_private_key_file '" +
+                                                       junk + "': not a PEM private key"));
+  o.tls_private_key_file = other.private_key;
+  CHECK_THROWS_WITH(net::SyncServer(core, o),
+                    contains("ServerOptions.tls_private_key_file '" + other.private_key +
+                             "': does not match the certificate in '" + files.certificate + "'"));
+  CHECK_THROWS_WITH(net::validate_server_tls_files(o), contains("does not match"));
+  o.tls_private_key_file = files.private_key;
+  CHECK_NOTHROW(net::validate_server_tls_files(o));
+  CHECK_NOTHROW(net::SyncServer(core, o));
+#else
+  o.tls_certificate_file = junk;
+  o.tls_private_key_file = junk;
+  CHECK_THROWS_WITH(net::SyncServer(core, o), contains("has no TLS"));
+#endif
 }

@@ -1,7 +1,9 @@
 // NetTransport without a server (URLs, options, SSE parsing, unreachable servers) and against a
 // real SyncServer on loopback: sync in every mode, reconnects, failover,
 // tokens, oversized frames, channels and request timeouts; and, with the rxsync-server binary,
-// a server frozen with SIGSTOP noticed within two heartbeats.
+// a server frozen with SIGSTOP noticed within two heartbeats. The same over TLS (wss://,
+// https://) with a certificate made at test time: sync in every mode, certificate and host
+// verification, plain and TLS ends that do not match, failover and the SSE fallback.
 #if RXSYNC_TEST_NET
 
 #include <rxsync/models/demo_document.hpp>
@@ -15,9 +17,11 @@
 #include "../../examples/net/process.hpp"
 #include "net_support.hpp"
 #include "rxsync_catch.hpp"
+#include "tls_support.hpp"
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -338,7 +342,40 @@ TEST_CASE("server URLs are parsed, and bad ones are refused by name", "[net]") {
     INFO(bad);
     CHECK_THROWS_AS(net::parse_server_url(bad), std::invalid_argument);
   }
-  REQUIRE_THROWS_WITH(net::parse_server_url("wss://x:1"), rxsync_test::contains("needs TLS"));
+}
+
+TEST_CASE("TLS URLs: wss:// and https:// default to port 443, and the CA file is checked by name",
+          "[net]") {
+  CHECK(net::parse_server_url("wss://sync.example.com") ==
+        net::ServerUrl{"wss", "sync.example.com", 443, "wss://sync.example.com"});
+  CHECK(net::parse_server_url("https://[::1]/v1").port == 443);
+  CHECK(net::parse_server_url("https://x:8443").port == 8443);
+  CHECK(net::parse_server_url("https://x:8443").tls());
+  CHECK(net::parse_server_url("wss://x").tls());
+  CHECK_FALSE(net::parse_server_url("ws://x").tls());
+  CHECK_FALSE(net::parse_server_url("http://x").tls());
+  CHECK_THROWS_AS(net::parse_server_url("wss://x:0"), std::invalid_argument);
+
+  rxsync::EventLoopThread loop;
+  net::NetTransportOptions o;
+  o.servers = {"wss://127.0.0.1:1"};
+  o.origin = "a";
+#if RXSYNC_NET_TLS
+  o.tls_ca_file = "/nonexistent/ca.pem";
+  REQUIRE_THROWS_WITH(Transport(loop, o),
+                      rxsync_test::contains("NetTransportOptions.tls_ca_file: "
+                                            "cannot read '/nonexistent/ca.pem'"));
+  net_test::TempDir dir;
+  const std::string junk = (dir.path / "junk.pem").string();
+  std::ofstream(junk) << "not a certificate\n";
+  o.tls_ca_file = junk;
+  REQUIRE_THROWS_WITH(Transport(loop, o),
+                      rxsync_test::contains("NetTransportOptions.tls_ca_file '" + junk +
+                                            "': no CA certificate could be read from it"));
+#else
+  REQUIRE_THROWS_WITH(Transport(loop, o), rxsync_test::contains("'wss://127.0.0.1:1' needs TLS"));
+  REQUIRE_THROWS_WITH(Transport(loop, o), rxsync_test::contains("without OpenSSL"));
+#endif
 }
 
 TEST_CASE("transport modes parse by name", "[net]") {
@@ -445,5 +482,216 @@ TEST_CASE("an unreachable server: reconnecting with backoff, failover, offline a
                             [&](std::exception_ptr) { got_error = true; });
   REQUIRE(eventually([&] { return got_error.load(); }));
 }
+
+// ---- TLS ----
+
+#if RXSYNC_NET_TLS
+
+namespace {
+
+net::ServerOptions with_tls(const net_test::TlsFiles& files,
+                            net::ServerOptions o = Server::anonymous()) {
+  o.tls_certificate_file = files.certificate;
+  o.tls_private_key_file = files.private_key;
+  return o;
+}
+
+// A client that trusts `files`' self-signed certificate, as it would a private CA.
+net::NetTransportOptions trusting(const net_test::TlsFiles& files,
+                                  const std::vector<std::string>& servers,
+                                  const std::string& origin,
+                                  net::TransportMode mode = net::TransportMode::websocket) {
+  net::NetTransportOptions o = client(servers, origin, mode);
+  o.tls_ca_file = files.certificate;
+  return o;
+}
+
+bool retrying(const Transport& t) {
+  const auto s = t.status();
+  return s.state == net::ConnectionState::reconnecting && s.attempt >= 2;
+}
+
+}  // namespace
+
+TEST_CASE("TLS: two devices sync over wss:// and https:// in every transport mode", "[net]") {
+  const auto mode = GENERATE(net::TransportMode::websocket, net::TransportMode::sse,
+                             net::TransportMode::long_poll, net::TransportMode::poll);
+  INFO(net::to_string(mode));
+  net_test::TempDir dir;
+  const auto files = net_test::make_self_signed(dir.path);
+  Server server(with_tls(files));
+  rxsync::EventLoopThread loop;
+  const char* scheme = mode == net::TransportMode::websocket ? "wss" : "https";
+  Transport ta(loop, trusting(files, {server.url(scheme)}, "a", mode));
+  Transport tb(loop, trusting(files, {server.url(scheme)}, "b", mode));
+  rxsync::MemoryStorage sa, sb;
+  Service a(loop, ta, sa, service_options("a"));
+  Service b(loop, tb, sb, service_options("b"));
+  a.start();
+  b.start();
+  REQUIRE(eventually([&] { return online(ta) && online(tb); }));
+  CHECK(ta.status().mode == mode);
+
+  for (int i = 0; i < 20; ++i)
+    a.queue_for_sync("k" + std::to_string(i), "from a " + std::to_string(i));
+  b.queue_for_sync("k0", "zzz from b");
+  REQUIRE(eventually([&] {
+    return a.pending() == 0 && b.pending() == 0 && b.values().size() == 20 &&
+           a.value("k0") == std::optional<std::string>("zzz from b");
+  }));
+  CHECK(b.value("k7") == std::optional<std::string>("from a 7"));
+  CHECK(server.core->stats().changes_applied == 21);
+  CHECK(server.server->stats().refused == 0);
+}
+
+TEST_CASE("TLS: a self-signed certificate is refused until trusted through tls_ca_file", "[net]") {
+  net_test::TempDir dir;
+  const auto files = net_test::make_self_signed(dir.path);
+  Server server(with_tls(files));
+  rxsync::EventLoopThread loop;
+
+  // Verification is on by default, against the system's CAs: the attempt fails like any other
+  // connection attempt, and is retried with backoff.
+  Transport strict(loop, client({server.url("wss")}, "a"));
+  REQUIRE(eventually([&] { return retrying(strict); }));
+  CHECK_THAT(
+      strict.status().last_error,
+      rxsync_test::contains(server.url("wss") + ": TLS handshake: certificate verify failed"));
+  CHECK_THAT(strict.status().last_error, rxsync_test::contains("self"));  // "self-signed ..."
+  Transport strict_http(loop, client({server.url("https")}, "b", net::TransportMode::sse));
+  REQUIRE(eventually([&] { return retrying(strict_http); }));
+  CHECK_THAT(strict_http.status().last_error,
+             rxsync_test::contains("TLS handshake: certificate verify failed"));
+  // The server hears the client's alert: a refused connection.
+  REQUIRE(eventually([&] { return server.server->stats().refused >= 2; }));
+
+  // Trusted as a CA: online, over wss:// and https://.
+  Transport trusted(loop, trusting(files, {server.url("wss")}, "c"));
+  Transport trusted_http(loop,
+                         trusting(files, {server.url("https")}, "d", net::TransportMode::sse));
+  REQUIRE(eventually([&] { return online(trusted) && online(trusted_http); }));
+
+  // The name is checked too: a trusted certificate for another host is refused.
+  const auto elsewhere = net_test::make_self_signed(dir.path, "elsewhere", "DNS:sync.example.com");
+  Server other(with_tls(elsewhere));
+  Transport wrong_host(loop, trusting(elsewhere, {other.url("wss")}, "e"));
+  REQUIRE(eventually([&] { return retrying(wrong_host); }));
+  CHECK_THAT(wrong_host.status().last_error,
+             rxsync_test::contains("TLS handshake: certificate verify failed"));
+  CHECK_THAT(wrong_host.status().last_error, rxsync_test::contains("mismatch"));
+
+  // The opt-out takes any certificate.
+  auto anything = client({other.url("wss")}, "f");
+  anything.tls_verify_peer = false;
+  Transport insecure(loop, anything);
+  REQUIRE(eventually([&] { return online(insecure); }));
+}
+
+TEST_CASE("TLS: a plain client of a TLS server, and a TLS client of a plain server, fail cleanly",
+          "[net]") {
+  net_test::TempDir dir;
+  const auto files = net_test::make_self_signed(dir.path);
+  Server tls_server(with_tls(files));
+  Server plain_server;
+  rxsync::EventLoopThread loop;
+  Transport ws_to_tls(loop, client({tls_server.url("ws")}, "a"));
+  Transport http_to_tls(loop, client({tls_server.url("http")}, "b", net::TransportMode::sse));
+  Transport wss_to_plain(loop, trusting(files, {plain_server.url("wss")}, "c"));
+  Transport https_to_plain(
+      loop, trusting(files, {plain_server.url("https")}, "d", net::TransportMode::long_poll));
+  // Each attempt ends (no hang until a timeout) and is retried.
+  REQUIRE(eventually([&] {
+    return retrying(ws_to_tls) && retrying(http_to_tls) && retrying(wss_to_plain) &&
+           retrying(https_to_plain);
+  }));
+  CHECK_FALSE(ws_to_tls.status().last_error.empty());
+  CHECK_FALSE(http_to_tls.status().last_error.empty());
+  CHECK_THAT(wss_to_plain.status().last_error, rxsync_test::contains("TLS handshake"));
+  CHECK_THAT(https_to_plain.status().last_error, rxsync_test::contains("TLS handshake"));
+  for (const auto* t : {&ws_to_tls, &http_to_tls, &wss_to_plain, &https_to_plain}) {
+    INFO(t->status().last_error);
+    CHECK_THAT(t->status().last_error, !rxsync_test::contains("timed out"));
+  }
+  CHECK(tls_server.server->stats().refused >= 4);  // two clients, two rounds each
+  CHECK(plain_server.server->stats().websocket_sessions == 0);
+}
+
+TEST_CASE("TLS: a server that never answers the handshake: the attempt times out, and is retried",
+          "[net]") {
+  boost::asio::io_context ioc;
+  // Listening, never accepting: the kernel completes TCP connects, nobody speaks TLS.
+  boost::asio::ip::tcp::acceptor silent(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const std::string where = "127.0.0.1:" + std::to_string(silent.local_endpoint().port());
+  rxsync::EventLoopThread loop;
+  auto ws = client({"wss://" + where}, "a");
+  ws.connect_timeout = 200ms;
+  auto sse = client({"https://" + where}, "b", net::TransportMode::sse);
+  sse.connect_timeout = 200ms;
+  Transport a(loop, ws);
+  Transport b(loop, sse);
+  REQUIRE(eventually([&] { return retrying(a) && retrying(b); }));
+  CHECK_THAT(a.status().last_error, rxsync_test::contains("timed out connecting"));
+  CHECK_THAT(b.status().last_error, rxsync_test::contains("timed out connecting"));
+}
+
+TEST_CASE("TLS: failover and the fallback from WebSocket to SSE work the same over TLS", "[net]") {
+  net_test::TempDir dir;
+  const auto files = net_test::make_self_signed(dir.path);
+  net::ServerOptions o = with_tls(files);
+  o.websocket = false;  // as behind a proxy that does not pass upgrades
+  Server server(o);
+  const std::string dead = "wss://127.0.0.1:" + std::to_string(closed_port());
+  rxsync::EventLoopThread loop;
+  Transport t(loop, trusting(files, {dead, server.url("wss")}, "a"));
+  rxsync::MemoryStorage storage;
+  Service svc(loop, t, storage, service_options("a"));
+  svc.start();
+  REQUIRE(eventually([&] { return online(t); }));
+  CHECK(t.status().server == server.url("wss"));
+  CHECK(t.status().mode == net::TransportMode::sse);
+  svc.queue_for_sync("k", "over https");
+  REQUIRE(eventually([&] { return svc.pending() == 0; }));
+  CHECK(server.core->value("k") == rxsync::DefaultCodec::encode(std::string("over https")));
+}
+
+TEST_CASE("rxsync-server --tls-cert --tls-key: wss clients, /healthz over https, a frozen server",
+          "[net]") {
+  net_test::TempDir dir;
+  const auto files = net_test::make_self_signed(dir.path);
+  const std::string log = (dir.path / "server.out").string();
+  demo::Process server(
+      {RXSYNC_SERVER_BINARY, "--listen", "127.0.0.1:0", "--port-file", (dir.path / "port").string(),
+       "--store", "memory", "--allow-anonymous", "--heartbeat-ms", "300", "--tls-cert",
+       files.certificate, "--tls-key", files.private_key},
+      log);
+  const auto port =
+      demo::wait_for_port((dir.path / "port").string(), std::chrono::steady_clock::now() + 20s);
+  REQUIRE(port);
+  const auto health =
+      net_test::https_get(static_cast<std::uint16_t>(*port), "/healthz", files.certificate);
+  CHECK(health.status == 200);
+  CHECK(health.body == "ok\n");
+
+  rxsync::EventLoopThread loop;
+  auto opts = trusting(files, {"wss://127.0.0.1:" + std::to_string(*port)}, "a");
+  opts.heartbeat = 300ms;
+  Transport t(loop, opts);
+  REQUIRE(eventually([&] { return online(t); }));
+  std::atomic<bool> pulled{false};
+  t.pull(0, [&](rxsync::PullResult<std::string, std::string> r) { pulled = r.ok; });
+  REQUIRE(eventually([&] { return pulled.load(); }));  // a request and its answer over TLS
+
+  server.signal(SIGSTOP);
+  REQUIRE(eventually([&] { return t.status().state == net::ConnectionState::reconnecting; }));
+  CHECK_THAT(t.status().last_error, rxsync_test::contains("silent for two heartbeats"));
+  server.signal(SIGCONT);
+  REQUIRE(eventually([&] { return online(t); }));
+  server.signal(SIGTERM);
+  CHECK(server.wait(std::chrono::steady_clock::now() + 10s) == 0);
+  CHECK_THAT(demo::read_text(log), rxsync_test::contains(", TLS)"));
+  CHECK_THAT(demo::read_text(log), rxsync_test::contains("connect websocket"));
+}
+
+#endif  // RXSYNC_NET_TLS
 
 #endif  // RXSYNC_TEST_NET

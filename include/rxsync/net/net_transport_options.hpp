@@ -1,5 +1,6 @@
 // rxsync/net/net_transport_options.hpp - what a NetTransport is configured with and what it
-// reports: server URLs, the transport mode, reconnect and heartbeat settings, connection states.
+// reports: server URLs, the transport mode, reconnect, heartbeat and TLS settings, connection
+// states.
 //
 // Std only (the Beast part is in net_transport.hpp), so an app can build and validate options
 // and show connection states without pulling Boost into every file. Plain value types.
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -51,30 +53,32 @@ inline TransportMode parse_transport_mode(std::string_view s) {
                               std::string(s) + "'");
 }
 
-// A server address: ws://HOST:PORT, http://HOST:PORT (the mode decides what is used on it; a
-// path, if any, is ignored). wss:// and https:// are refused by this build.
+// A server address: ws://HOST:PORT or http://HOST:PORT, and over TLS wss://HOST:PORT or
+// https://HOST:PORT. The mode decides what is used on it (ws and http mean the same server, as do
+// wss and https); a path, if any, is ignored. The port defaults to 80, or 443 with TLS.
 struct ServerUrl {
-  std::string scheme;  // "ws" or "http"
+  std::string scheme;  // "ws", "http", "wss" or "https"
   std::string host;
   std::uint16_t port = 0;
   std::string text;  // as given, for logs and errors
 
+  bool tls() const noexcept { return scheme == "wss" || scheme == "https"; }
   friend bool operator==(const ServerUrl&, const ServerUrl&) = default;
 };
 
+// Throws std::invalid_argument naming the URL and what is wrong with it. Parses TLS URLs in
+// every build: whether this build can connect to them is NetTransport's to say.
 inline ServerUrl parse_server_url(std::string_view url) {
   const auto bad = [&](const std::string& why) {
     return std::invalid_argument("server URL '" + std::string(url) + "' " + why +
-                                 " (expected ws://HOST:PORT or http://HOST:PORT)");
+                                 " (expected ws://, wss://, http:// or https:// HOST:PORT)");
   };
   ServerUrl out;
   out.text = std::string(url);
   const auto sep = url.find("://");
   if (sep == std::string_view::npos) throw bad("has no scheme");
   out.scheme = std::string(url.substr(0, sep));
-  if (out.scheme == "wss" || out.scheme == "https")
-    throw bad("needs TLS, which this build does not support yet");
-  if (out.scheme != "ws" && out.scheme != "http") throw bad("has an unknown scheme");
+  if (out.scheme != "ws" && out.scheme != "http" && !out.tls()) throw bad("has an unknown scheme");
   std::string_view rest = url.substr(sep + 3);
   rest = rest.substr(0, rest.find('/'));
   std::string_view port_text;
@@ -92,7 +96,7 @@ inline ServerUrl parse_server_url(std::string_view url) {
   }
   if (out.host.empty()) throw bad("has no host");
   if (port_text.empty()) {
-    out.port = 80;
+    out.port = out.tls() ? 443 : 80;
   } else {
     unsigned long port = 0;
     for (char c : port_text) {
@@ -163,6 +167,14 @@ struct NetTransportOptions {
   std::uint32_t pull_limit = 0;  // changes per pull page (0: the server's default)
   Duration long_poll_wait = std::chrono::seconds(25);
   std::string client_name = "rxsync-net";
+  // wss:// and https:// only. Checks that the server's certificate chains to a trusted CA (the
+  // system's store, plus tls_ca_file) and names the host of the URL (SNI carries the name).
+  // false accepts any certificate, so anyone on the path can read and change the traffic: for
+  // tests and development against a self-signed certificate only. Prefer tls_ca_file there.
+  bool tls_verify_peer = true;
+  // A PEM file of CA certificates to trust in addition to the system's (a private CA, or a
+  // server's self-signed certificate); empty: the system's store only.
+  std::string tls_ca_file;
 };
 
 inline void validate_net_transport_options(const NetTransportOptions& o) {
@@ -189,6 +201,10 @@ inline void validate_net_transport_options(const NetTransportOptions& o) {
   if (o.max_frame < 1024) {
     throw std::invalid_argument("NetTransportOptions.max_frame must be >= 1024, got " +
                                 std::to_string(o.max_frame));
+  }
+  if (!o.tls_ca_file.empty() && !std::ifstream(o.tls_ca_file)) {
+    throw std::invalid_argument("NetTransportOptions.tls_ca_file: cannot read '" + o.tls_ca_file +
+                                "'");
   }
   validate_backoff_options(o.reconnect);
 }

@@ -1,5 +1,6 @@
 // rxsync/net/server.hpp - SyncServer: a ServerCore on the network (Boost.Beast), serving the
-// WebSocket and HTTP endpoints of docs/net.md on one port. Target rxsync::net.
+// WebSocket and HTTP endpoints of docs/net.md on one port, over plain TCP or TLS. Target
+// rxsync::net.
 //
 // Threading model:
 // - start() opens the port and starts `io_threads` threads running one io_context, plus
@@ -44,22 +45,35 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 
 #include <rxsync/net/detail/http_session.hpp>
 #include <rxsync/net/detail/server_state.hpp>
+#include <rxsync/net/detail/stream.hpp>
 #include <rxsync/net/protocol.hpp>
 #include <rxsync/net/server_options.hpp>
 #include <rxsync/sync/server_core.hpp>
 
 namespace rxsync::net {
 
+// Reads the TLS files of `options` (tls_certificate_file, tls_private_key_file) as SyncServer's
+// constructor does, so a program can report bad files before it opens its store. Throws
+// std::invalid_argument naming the option and the file when they hold no usable certificate and
+// matching key, or when the build has no TLS. Does nothing without TLS options.
+inline void validate_server_tls_files(const ServerOptions& options) {
+  if (options.tls()) {
+    (void)detail::make_server_tls_context(options.tls_certificate_file,
+                                          options.tls_private_key_file);
+  }
+}
+
 // Serves one ServerCore over WebSocket, HTTP long polling and Server-Sent Events until stop().
 // Not a template: one server type for every value type (ServerCore works on encoded bytes).
 // Thread-safe; runs once (start() after stop() throws std::logic_error).
 class SyncServer {
  public:
-  // Throws std::invalid_argument for invalid options (validate_server_options()). The core must
-  // outlive the server.
+  // Throws std::invalid_argument for invalid options (validate_server_options()), and for TLS
+  // files that hold no usable certificate or key. The core must outlive the server.
   explicit SyncServer(ServerCore& core, ServerOptions options = {})
       : core_(core),
         state_(std::make_unique<detail::ServerState>(core, checked(std::move(options)))) {}
@@ -236,7 +250,9 @@ class SyncServer {
           const auto peer = socket.remote_endpoint(peer_ec);
           std::string name = peer_ec ? std::string("?") : peer.address().to_string();
           if (!peer_ec) name += ":" + std::to_string(peer.port());
-          std::make_shared<detail::HttpSession>(*state_, std::move(socket), std::move(name))
+          // With TLS options the stream speaks TLS; the session does the handshake first.
+          detail::Stream stream(boost::beast::tcp_stream(std::move(socket)), state_->tls);
+          std::make_shared<detail::HttpSession>(*state_, std::move(stream), std::move(name))
               ->start();
           do_accept();
         });

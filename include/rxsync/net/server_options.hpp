@@ -1,4 +1,5 @@
-// rxsync/net/server_options.hpp - how a SyncServer listens, whom it lets in, and what it logs.
+// rxsync/net/server_options.hpp - how a SyncServer listens (plain or TLS), whom it lets in, and
+// what it logs.
 //
 // ServerOptions is a plain value type (not thread-safe to mutate while shared); SyncServer copies
 // it and checks it with validate_server_options(). The log callback it holds is called
@@ -102,6 +103,11 @@ struct ServerOptions {
   // false: /v1/ws refuses the upgrade (404), as a proxy without WebSocket support does, and
   // clients use SSE and HTTP instead.
   bool websocket = true;
+  // TLS: with both set, the port speaks only TLS (clients use https:// and wss://). PEM files:
+  // the server's certificate followed by any intermediate CA certificates, and its unencrypted
+  // private key. Both or neither; read once, by SyncServer's constructor.
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
   // Connection events (connect, disconnect, refusals, protocol errors). Called from the server's
   // threads concurrently, and from the thread that calls stop(); an empty function logs nothing.
   std::function<void(const ServerLogEvent&)> log = log_to_stderr;
@@ -109,6 +115,7 @@ struct ServerOptions {
   std::chrono::milliseconds effective_idle_timeout() const {
     return idle_timeout.count() > 0 ? idle_timeout : 2 * heartbeat;
   }
+  bool tls() const noexcept { return !tls_certificate_file.empty(); }
 };
 
 // The server's own counters (ServerCore::stats() has the store's). Gauges are current values,
@@ -120,9 +127,10 @@ struct ServerStats {
   std::uint64_t sse_streams = 0;         // gauge
   std::uint64_t long_polls = 0;          // gauge: held pulls and /v1/head watches
   std::uint64_t connections_total = 0;   // accepted
-  std::uint64_t refused = 0;             // bad tokens, foreign origins, refused while stopping
-  std::uint64_t protocol_errors = 0;     // connections closed for a bad frame
-  std::uint64_t rejected_origin = 0;     // pushed changes of another origin than the connection's
+  // Bad tokens, foreign origins, refused while stopping, failed TLS handshakes.
+  std::uint64_t refused = 0;
+  std::uint64_t protocol_errors = 0;  // connections closed for a bad frame
+  std::uint64_t rejected_origin = 0;  // pushed changes of another origin than the connection's
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   std::uint64_t channel_messages = 0;  // Message frames delivered (publishes and requests)
@@ -168,6 +176,16 @@ inline void validate_server_options(const ServerOptions& o) {
       bad("tokens: a token must be non-empty without spaces, got \"" + token + "\"");
     if (origin.empty()) bad("tokens: the origin of a token must not be empty");
   }
+  if (o.tls_certificate_file.empty() != o.tls_private_key_file.empty()) {
+    bad(o.tls_certificate_file.empty()
+            ? "tls_certificate_file is empty but tls_private_key_file is set: give both or neither"
+            : "tls_private_key_file is empty but tls_certificate_file is set: give both or "
+              "neither");
+  }
+  if (!o.tls_certificate_file.empty() && !std::ifstream(o.tls_certificate_file))
+    bad("tls_certificate_file: cannot read '" + o.tls_certificate_file + "'");
+  if (!o.tls_private_key_file.empty() && !std::ifstream(o.tls_private_key_file))
+    bad("tls_private_key_file: cannot read '" + o.tls_private_key_file + "'");
 }
 
 // Reads a tokens file: one `TOKEN ORIGIN` per line (separated by blanks); blank lines and lines

@@ -27,11 +27,11 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <rxsync/net/detail/http_client.hpp>
 #include <rxsync/net/detail/sse_reader.hpp>
+#include <rxsync/net/detail/stream.hpp>
 #include <rxsync/net/net_transport_options.hpp>
 #include <rxsync/net/protocol.hpp>
 #include <rxsync/resilience/backoff.hpp>
@@ -64,6 +64,13 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     for (const auto& s : options_.servers) servers_.push_back(parse_server_url(s));
     status_.mode = options_.mode;
     status_.server = servers_.front().text;
+    tls_.verify = options_.tls_verify_peer;
+    for (const auto& url : servers_) {
+      if (url.tls() && !tls_.context) {
+        tls_.context =
+            make_client_tls_context(url.text, options_.tls_verify_peer, options_.tls_ca_file);
+      }
+    }
   }
 
   void start() {
@@ -183,14 +190,14 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
       case TransportMode::websocket:
         return connect_ws(url);
       case TransportMode::sse:
-        http_ = std::make_shared<HttpClient>(strand_, url, options_.max_frame, timers_);
+        http_ = std::make_shared<HttpClient>(strand_, url, options_.max_frame, timers_, tls_);
         return connect_sse(url);
       case TransportMode::long_poll:
-        http_ = std::make_shared<HttpClient>(strand_, url, options_.max_frame, timers_);
-        watch_ = std::make_shared<HttpClient>(strand_, url, options_.max_frame, timers_);
+        http_ = std::make_shared<HttpClient>(strand_, url, options_.max_frame, timers_, tls_);
+        watch_ = std::make_shared<HttpClient>(strand_, url, options_.max_frame, timers_, tls_);
         return watch_head(0, Duration::zero());
       case TransportMode::poll:
-        http_ = std::make_shared<HttpClient>(strand_, url, options_.max_frame, timers_);
+        http_ = std::make_shared<HttpClient>(strand_, url, options_.max_frame, timers_, tls_);
         http_->request(
             http::verb::get, "/healthz", {}, auth_headers(), options_.connect_timeout,
             [self = shared_from_this(), gen = generation_](HttpClient::Response r) {
@@ -267,10 +274,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     heartbeat_timer_.unsubscribe();
     resolver_.cancel();
     if (ws_) {
-      beast::error_code ignored;
-      beast::get_lowest_layer(*ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both,
-                                                      ignored);
-      beast::get_lowest_layer(*ws_).close();
+      ws_->next_layer().close();
       ws_.reset();
     }
     writes_.clear();
@@ -303,28 +307,27 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   // ---- WebSocket ----
 
-  using WsStream = websocket::stream<beast::tcp_stream>;
+  // Over TLS (wss://) too: Stream is the TCP connection with or without TLS on top.
+  using WsStream = websocket::stream<Stream>;
 
   void connect_ws(const ServerUrl& url) {
-    auto ws = std::make_shared<WsStream>(strand_);
+    auto ws = std::make_shared<WsStream>(client_stream(strand_, url, tls_));
     ws_ = ws;
     resolver_.async_resolve(
         url.host, std::to_string(url.port),
-        asio::bind_executor(strand_, [self = shared_from_this(), gen = generation_, ws, url](
-                                         beast::error_code ec,
-                                         asio::ip::tcp::resolver::results_type results) {
-          if (self->generation_ != gen) return;
-          if (ec) return self->attempt_failed(url.text + ": resolve: " + ec.message());
-          beast::get_lowest_layer(*ws).async_connect(
-              results, asio::bind_executor(
-                           self->strand_, [self, gen, ws, url](beast::error_code e, const auto&) {
-                             if (self->generation_ != gen) return;
-                             if (e)
-                               return self->attempt_failed(url.text + ": connect: " + e.message());
-                             set_no_delay(beast::get_lowest_layer(*ws).socket());
-                             self->handshake_ws(ws, url, gen);
-                           }));
-        }));
+        asio::bind_executor(
+            strand_, [self = shared_from_this(), gen = generation_, ws, url](
+                         beast::error_code ec, asio::ip::tcp::resolver::results_type results) {
+              if (self->generation_ != gen) return;
+              if (ec) return self->attempt_failed(url.text + ": resolve: " + ec.message());
+              connect_stream(ws->next_layer(), self->strand_, results, url, self->tls_.verify,
+                             [self, gen, ws, url](const std::string& error) {
+                               if (self->generation_ != gen) return;
+                               if (!error.empty())
+                                 return self->attempt_failed(url.text + ": " + error);
+                               self->handshake_ws(ws, url, gen);
+                             });
+            }));
   }
 
   void handshake_ws(const std::shared_ptr<WsStream>& ws, const ServerUrl& url, std::uint64_t gen) {
@@ -423,6 +426,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   Timers timers_;
   ClientCallbacks callbacks_;
   std::vector<ServerUrl> servers_;
+  ClientTls tls_;  // the context is made once, when a server URL asks for TLS
   asio::ip::tcp::resolver resolver_;
   ExponentialBackoff<> backoff_;
   ConnectionStatus status_;

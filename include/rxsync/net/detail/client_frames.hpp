@@ -150,7 +150,7 @@ inline void ClientCore::send_request(Request r, Duration timeout, RequestDone do
 }
 
 inline void ClientCore::connect_sse(const ServerUrl& url) {
-  sse_ = std::make_shared<SseReader>(strand_, url, auth_headers());
+  sse_ = std::make_shared<SseReader>(strand_, url, auth_headers(), tls_);
   const std::uint64_t gen = generation_;
   sse_->start(
       [this, self = shared_from_this(), gen](const std::string& name, const std::string& data) {

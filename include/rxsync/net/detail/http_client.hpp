@@ -1,5 +1,5 @@
-// rxsync/net/detail/http_client.hpp - one keep-alive HTTP/1.1 connection, requests in order
-// (internal to NetTransport).
+// rxsync/net/detail/http_client.hpp - one keep-alive HTTP/1.1 (or HTTPS) connection, requests
+// in order (internal to NetTransport).
 //
 // The HTTP modes send pushes and pulls as requests; the long-poll mode holds a request open on
 // a second client. Requests queue and go one at a time (no pipelining). Every request has a
@@ -29,6 +29,7 @@
 
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/net/detail/stream.hpp>
 #include <rxsync/net/net_transport_options.hpp>
 
 namespace rxsync::net::detail {
@@ -51,6 +52,44 @@ struct Timers {
   std::function<Subscription(Duration, std::function<void()>)> after;
 };
 
+// How the client speaks TLS to wss:// and https:// servers: the settings every connection shares
+// (null when no server needs TLS), and whether certificates are checked against the URL's host.
+struct ClientTls {
+  std::shared_ptr<TlsContext> context;
+  bool verify = true;
+};
+
+// A new, unconnected stream to `url`: over TLS for wss:// and https://.
+inline Stream client_stream(const Strand& strand, const ServerUrl& url, const ClientTls& tls) {
+  return url.tls() ? Stream(beast::tcp_stream(strand), tls.context)
+                   : Stream(beast::tcp_stream(strand));
+}
+
+// Connects `stream` to one of `endpoints` and, over TLS, does the handshake, checking the
+// certificate against the URL's host. Calls done("") when the stream is ready, done(why)
+// otherwise ("connect: ...", "TLS handshake: ..."), on the strand. `done` must keep the stream
+// alive (it owns what owns the stream).
+template <class Done>
+void connect_stream(Stream& stream, const Strand& strand,
+                    const asio::ip::tcp::resolver::results_type& endpoints, const ServerUrl& url,
+                    bool verify, Done done) {
+  stream.tcp().async_connect(
+      endpoints, asio::bind_executor(strand, [&stream, strand, host = url.host, verify,
+                                              done = std::move(done)](beast::error_code ec,
+                                                                      const auto&) mutable {
+        if (ec) return done("connect: " + ec.message());
+        set_no_delay(stream.tcp().socket());
+        if (!stream.is_tls()) return done(std::string());
+        stream.expect_server(host, verify);
+        stream.async_handshake(beast::role_type::client,
+                               asio::bind_executor(strand, [&stream, done = std::move(done)](
+                                                               beast::error_code e) mutable {
+                                 if (e) return done("TLS handshake: " + stream.describe_error(e));
+                                 done(std::string());
+                               }));
+      }));
+}
+
 class HttpClient : public std::enable_shared_from_this<HttpClient> {
  public:
   struct Response {
@@ -62,11 +101,12 @@ class HttpClient : public std::enable_shared_from_this<HttpClient> {
   using Done = std::function<void(Response)>;
   using Headers = std::vector<std::pair<std::string, std::string>>;
 
-  HttpClient(Strand strand, ServerUrl url, std::size_t max_body, Timers timers)
+  HttpClient(Strand strand, ServerUrl url, std::size_t max_body, Timers timers, ClientTls tls)
       : strand_(std::move(strand)),
         url_(std::move(url)),
         max_body_(max_body),
         timers_(std::move(timers)),
+        tls_(std::move(tls)),
         resolver_(strand_) {}
 
   // Queues a request; `done` is called once, on the strand.
@@ -106,8 +146,8 @@ class HttpClient : public std::enable_shared_from_this<HttpClient> {
     Done done;
   };
   struct Conn {
-    explicit Conn(const Strand& s) : stream(s) {}
-    beast::tcp_stream stream;
+    explicit Conn(Stream s) : stream(std::move(s)) {}
+    Stream stream;
     beast::flat_buffer buffer;
     std::optional<http::response_parser<http::string_body>> parser;
   };
@@ -140,22 +180,20 @@ class HttpClient : public std::enable_shared_from_this<HttpClient> {
   void connect(std::uint64_t id) {
     resolver_.async_resolve(
         url_.host, std::to_string(url_.port),
-        asio::bind_executor(
-            strand_, [self = shared_from_this(), id](
-                         beast::error_code ec, asio::ip::tcp::resolver::results_type results) {
-              if (self->request_id_ != id || !self->current_) return;
-              if (ec) return self->finish(Response{false, 0, {}, "resolve: " + ec.message()});
-              auto conn = std::make_shared<Conn>(self->strand_);
-              self->conn_ = conn;
-              conn->stream.async_connect(
-                  results, asio::bind_executor(self->strand_, [self, id, conn](beast::error_code e,
-                                                                               const auto&) {
-                    if (self->request_id_ != id || !self->current_) return;
-                    if (e) return self->finish(Response{false, 0, {}, "connect: " + e.message()});
-                    set_no_delay(conn->stream.socket());
-                    self->write(id);
-                  }));
-            }));
+        asio::bind_executor(strand_, [self = shared_from_this(), id](
+                                         beast::error_code ec,
+                                         asio::ip::tcp::resolver::results_type results) {
+          if (self->request_id_ != id || !self->current_) return;
+          if (ec) return self->finish(Response{false, 0, {}, "resolve: " + ec.message()});
+          auto conn = std::make_shared<Conn>(client_stream(self->strand_, self->url_, self->tls_));
+          self->conn_ = conn;
+          connect_stream(conn->stream, self->strand_, results, self->url_, self->tls_.verify,
+                         [self, id, conn](const std::string& error) {
+                           if (self->request_id_ != id || !self->current_) return;
+                           if (!error.empty()) return self->finish(Response{false, 0, {}, error});
+                           self->write(id);
+                         });
+        }));
   }
 
   void write(std::uint64_t id) {
@@ -197,8 +235,6 @@ class HttpClient : public std::enable_shared_from_this<HttpClient> {
 
   void reset_connection() {
     if (conn_) {
-      beast::error_code ignored;
-      conn_->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
       conn_->stream.close();  // operations in flight complete with operation_aborted
       conn_.reset();
     }
@@ -208,6 +244,7 @@ class HttpClient : public std::enable_shared_from_this<HttpClient> {
   ServerUrl url_;
   std::size_t max_body_;
   Timers timers_;
+  ClientTls tls_;
   asio::ip::tcp::resolver resolver_;
   std::shared_ptr<Conn> conn_;
   std::deque<Pending> queue_;

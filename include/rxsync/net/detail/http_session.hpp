@@ -1,6 +1,7 @@
-// rxsync/net/detail/http_session.hpp - one HTTP/1.1 connection of a SyncServer: routes each
-// request (docs/net.md, "Endpoints"), and hands the socket to a WsSession (GET /v1/ws upgrade)
-// or an SseSession (GET /v1/events).
+// rxsync/net/detail/http_session.hpp - one HTTP/1.1 connection of a SyncServer: the TLS
+// handshake when the server has a certificate, then routes each request (docs/net.md,
+// "Endpoints"), and hands the stream to a WsSession (GET /v1/ws upgrade) or an SseSession
+// (GET /v1/events).
 //
 // Threading: everything runs on the session's strand (the executor of its socket); on_commit,
 // shutdown and force_close only post to it. One request at a time per connection (keep-alive,
@@ -29,6 +30,7 @@
 #include <rxsync/net/detail/server_state.hpp>
 #include <rxsync/net/detail/session_base.hpp>
 #include <rxsync/net/detail/sse_session.hpp>
+#include <rxsync/net/detail/stream.hpp>
 #include <rxsync/net/detail/ws_session.hpp>
 #include <rxsync/net/protocol.hpp>
 
@@ -59,16 +61,20 @@ inline http::status http_status_of(ErrorCode code) {
 
 class HttpSession final : public SessionBase {
  public:
-  HttpSession(ServerState& state, asio::ip::tcp::socket&& socket, std::string peer)
-      : SessionBase(state, socket.get_executor(), "http", std::move(peer)),
-        stream_(std::move(socket)),
+  HttpSession(ServerState& state, Stream&& stream, std::string peer)
+      : SessionBase(state, stream.get_executor(), "http", std::move(peer)),
+        stream_(std::move(stream)),
         head_timer_(strand_) {}
 
   // Any thread.
   void start() {
     asio::post(strand_, [self = self()] {
       self->register_session();
-      self->do_read();
+      if (self->stream_.is_tls()) {
+        self->handshake();
+      } else {
+        self->do_read();
+      }
     });
   }
 
@@ -85,7 +91,8 @@ class HttpSession final : public SessionBase {
       if (auto next = self->successor_.lock()) next->shutdown();
       self->release_held_pulls();
       if (self->head_wait_) self->answer_head();
-      if (self->reading_) self->close();  // idle between requests
+      // Idle between requests, or not past the TLS handshake yet: nothing to answer.
+      if (self->reading_ || self->handshaking_) self->close();
     });
   }
   void force_close() override {
@@ -100,6 +107,24 @@ class HttpSession final : public SessionBase {
     return std::static_pointer_cast<HttpSession>(shared_from_this());
   }
 
+  // TLS: the handshake comes before the first request, within the idle timeout. A client that
+  // fails it (plain HTTP on this port, a certificate it does not trust) is refused: logged with
+  // OpenSSL's reason and counted in refused_total.
+  void handshake() {
+    handshaking_ = true;
+    stream_.tcp().expires_after(state_.options.effective_idle_timeout());
+    stream_.async_handshake(beast::role_type::server, [self = self()](beast::error_code ec) {
+      self->handshaking_ = false;
+      if (!ec) return self->do_read();
+      if (!self->stopping_) {
+        ++self->state_.refused;
+        self->state_.log(ServerLogEvent::Kind::refused, self->transport_, self->peer_, "",
+                         "TLS handshake: " + self->stream_.describe_error(ec));
+      }
+      self->close();
+    });
+  }
+
   void do_read() {
     if (stopping_ || state_.stopping()) {
       close();
@@ -108,7 +133,7 @@ class HttpSession final : public SessionBase {
     parser_.emplace();
     parser_->body_limit(state_.options.max_frame);
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(state_.options.effective_idle_timeout());
+    stream_.tcp().expires_after(state_.options.effective_idle_timeout());
     reading_ = true;
     http::async_read(stream_, buffer_, *parser_,
                      [self = self()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -152,7 +177,7 @@ class HttpSession final : public SessionBase {
         respond_text(http::status::upgrade_required, "GET /v1/ws is a WebSocket upgrade\n");
         return;
       }
-      auto ws = std::make_shared<WsSession>(state_, stream_.release_socket(), peer_);
+      auto ws = std::make_shared<WsSession>(state_, std::move(stream_), peer_);
       successor_ = ws;
       ws->start(std::move(req_));
       return;  // this session ends here; the socket lives on in the WebSocket session
@@ -279,8 +304,8 @@ class HttpSession final : public SessionBase {
       respond_text(http::status::service_unavailable, "shutting down\n");
       return;
     }
-    auto sse = std::make_shared<SseSession>(state_, stream_.release_socket(), peer_,
-                                            std::move(auth->origin));
+    auto sse =
+        std::make_shared<SseSession>(state_, std::move(stream_), peer_, std::move(auth->origin));
     successor_ = sse;
     sse->start();
   }
@@ -360,7 +385,7 @@ class HttpSession final : public SessionBase {
     res_.body() = std::move(body);
     res_.keep_alive(keep_alive_ && !stopping_ && !state_.stopping());
     res_.prepare_payload();
-    stream_.expires_after(state_.options.effective_idle_timeout());
+    stream_.tcp().expires_after(state_.options.effective_idle_timeout());
     http::async_write(stream_, res_, [self = self()](beast::error_code ec, std::size_t) {
       if (ec) {
         self->close();
@@ -374,11 +399,12 @@ class HttpSession final : public SessionBase {
 
   // Closing a socket with unread input resets the connection, and the client may then lose the
   // answer just sent (a 413 while it is still uploading): stop sending, read what is still coming
-  // for a moment, then close.
+  // for a moment, then close. Over TLS too, without a close_notify: the answer carries its
+  // length, so the client knows it has all of it (TLS allows this incomplete close for HTTP).
   void linger_close() {
     beast::error_code ec;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    stream_.expires_after(std::chrono::seconds(2));
+    stream_.tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    stream_.tcp().expires_after(std::chrono::seconds(2));
     drain();
   }
   void drain() {
@@ -392,15 +418,12 @@ class HttpSession final : public SessionBase {
                             });
   }
 
-  void close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
-  }
+  // Safe after the stream went to a WebSocket or SSE session (then it closes nothing).
+  void close() { stream_.close(); }
 
   static std::string_view to_view(beast::string_view s) { return {s.data(), s.size()}; }
 
-  beast::tcp_stream stream_;
+  Stream stream_;  // plain TCP, or TLS when the server has a certificate
   beast::flat_buffer buffer_;
   std::array<char, 4096> sink_{};
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -413,6 +436,7 @@ class HttpSession final : public SessionBase {
   std::weak_ptr<ServerSession> successor_;  // the session the socket was handed to
   bool keep_alive_ = true;
   bool reading_ = false;
+  bool handshaking_ = false;
   bool stopping_ = false;
 };
 

@@ -1,6 +1,6 @@
 // rxsync/net/detail/server_state.hpp - what every connection of a SyncServer shares: the core,
-// the options, the io_context and the store threads, the connection registry, the channel
-// router, the counters, and authentication.
+// the options, the TLS settings, the io_context and the store threads, the connection registry,
+// the channel router, the counters, and authentication.
 //
 // Threading: ServerState is created and destroyed by SyncServer on the thread that owns it; its
 // members are called from io threads, store threads and the thread running stop(). Everything
@@ -29,6 +29,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <rxsync/net/detail/channels.hpp>
+#include <rxsync/net/detail/stream.hpp>
 #include <rxsync/net/protocol.hpp>
 #include <rxsync/net/server_options.hpp>
 #include <rxsync/sync/server_core.hpp>
@@ -58,15 +59,21 @@ struct AuthResult {
 
 class ServerState {
  public:
+  // Throws std::invalid_argument when the TLS files cannot be used (or the build has no TLS).
   ServerState(ServerCore& c, ServerOptions o)
       : core(c),
         options(std::move(o)),
+        tls(options.tls() ? make_server_tls_context(options.tls_certificate_file,
+                                                    options.tls_private_key_file)
+                          : nullptr),
         router(channel_messages, request_timeouts),
         epoch_(c.epoch()),
         head_(0) {}
 
   ServerCore& core;
   const ServerOptions options;
+  // The certificate and key every connection uses; null: plain TCP.
+  const std::shared_ptr<TlsContext> tls;
 
   std::atomic<std::uint64_t> connections_total{0}, refused{0}, protocol_errors{0},
       rejected_origin{0}, bytes_in{0}, bytes_out{0}, channel_messages{0}, request_timeouts{0},
@@ -221,7 +228,8 @@ class ServerState {
     metric("long_polls", "gauge", "Pulls and head watches being held.", s.long_polls);
     metric("connections_total", "counter", "Connections accepted.", s.connections_total);
     metric("refused_total", "counter",
-           "Clients refused (bad token, foreign origin, server stopping).", s.refused);
+           "Clients refused (bad token, foreign origin, server stopping, failed TLS handshake).",
+           s.refused);
     metric("protocol_errors_total", "counter", "Connections closed for a bad frame.",
            s.protocol_errors);
     metric("pushes_total", "counter", "Push transactions run.", c.pushes);

@@ -1,8 +1,9 @@
 // rxsync/net/detail/sse_reader.hpp - reads a Server-Sent Events stream (internal).
 //
-// GET /v1/events on its own connection, then every event (name and data) as it arrives, and
-// the end of the stream. Comment lines (keep-alives) count as signs of life. Threading: runs on
-// the owner's strand; callbacks are called there. close() ends it without a callback.
+// GET /v1/events on its own connection (TLS for https://), then every event (name and data) as it
+// arrives, and the end of the stream. Comment lines (keep-alives) count as signs of life.
+// Threading: runs on the owner's strand; callbacks are called there. close() ends it without a
+// callback.
 #pragma once
 
 #include <cstddef>
@@ -18,10 +19,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
 #include <rxsync/net/detail/http_client.hpp>
+#include <rxsync/net/detail/stream.hpp>
 #include <rxsync/net/net_transport_options.hpp>
 
 namespace rxsync::net::detail {
@@ -80,13 +81,14 @@ class SseReader : public std::enable_shared_from_this<SseReader> {
   using OnAlive = std::function<void()>;
   using OnEnd = std::function<void(const std::string& why)>;
 
-  SseReader(asio::strand<asio::io_context::executor_type> strand, ServerUrl url,
-            std::vector<std::pair<std::string, std::string>> headers)
+  SseReader(Strand strand, ServerUrl url, std::vector<std::pair<std::string, std::string>> headers,
+            const ClientTls& tls)
       : strand_(std::move(strand)),
         url_(std::move(url)),
         headers_(std::move(headers)),
+        verify_(tls.verify),
         resolver_(strand_),
-        stream_(strand_) {}
+        stream_(client_stream(strand_, url_, tls)) {}
 
   void start(OnEvent on_event, OnAlive on_alive, OnEnd on_end) {
     on_event_ = std::move(on_event);
@@ -94,24 +96,21 @@ class SseReader : public std::enable_shared_from_this<SseReader> {
     on_end_ = std::move(on_end);
     resolver_.async_resolve(
         url_.host, std::to_string(url_.port),
-        asio::bind_executor(strand_, [self = shared_from_this()](
-                                         beast::error_code ec,
-                                         asio::ip::tcp::resolver::results_type results) {
-          if (ec) return self->end("resolve: " + ec.message());
-          self->stream_.async_connect(
-              results, asio::bind_executor(self->strand_, [self](beast::error_code e, const auto&) {
-                if (e) return self->end("connect: " + e.message());
-                set_no_delay(self->stream_.socket());
-                self->send_request();
-              }));
-        }));
+        asio::bind_executor(
+            strand_, [self = shared_from_this()](beast::error_code ec,
+                                                 asio::ip::tcp::resolver::results_type results) {
+              if (ec) return self->end("resolve: " + ec.message());
+              connect_stream(self->stream_, self->strand_, results, self->url_, self->verify_,
+                             [self](const std::string& error) {
+                               if (!error.empty()) return self->end(error);
+                               self->send_request();
+                             });
+            }));
   }
 
   void close() {
     closed_ = true;
-    beast::error_code ignored;
     resolver_.cancel();
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     stream_.close();
   }
 
@@ -172,11 +171,12 @@ class SseReader : public std::enable_shared_from_this<SseReader> {
     on_end_(why);
   }
 
-  asio::strand<asio::io_context::executor_type> strand_;
+  Strand strand_;
   ServerUrl url_;
   std::vector<std::pair<std::string, std::string>> headers_;
+  bool verify_;
   asio::ip::tcp::resolver resolver_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   http::request<http::empty_body> req_;
   std::optional<http::response_parser<http::buffer_body>> parser_;

@@ -24,6 +24,7 @@
 
 #include <rxsync/net/detail/server_state.hpp>
 #include <rxsync/net/detail/session_base.hpp>
+#include <rxsync/net/detail/stream.hpp>
 
 namespace rxsync::net::detail {
 
@@ -31,10 +32,9 @@ namespace beast = boost::beast;
 
 class SseSession final : public SessionBase {
  public:
-  SseSession(ServerState& state, asio::ip::tcp::socket&& socket, std::string peer,
-             std::string origin)
-      : SessionBase(state, socket.get_executor(), "sse", std::move(peer)),
-        stream_(std::move(socket)),
+  SseSession(ServerState& state, Stream&& stream, std::string peer, std::string origin)
+      : SessionBase(state, stream.get_executor(), "sse", std::move(peer)),
+        stream_(std::move(stream)),
         keep_alive_(strand_) {
     origin_ = std::move(origin);
   }
@@ -55,7 +55,7 @@ class SseSession final : public SessionBase {
     queue(Out{"event: welcome\ndata: " + std::to_string(state_.epoch()) + " " +
                   std::to_string(state_.head()) + "\n\n",
               false, true});
-    stream_.expires_never();
+    stream_.tcp().expires_never();
     do_read();
     arm_keep_alive();
   }
@@ -130,7 +130,7 @@ class SseSession final : public SessionBase {
       poke_queued_ = false;
     }
     writing_ = true;
-    stream_.expires_after(state_.options.effective_idle_timeout());  // a stuck reader dies
+    stream_.tcp().expires_after(state_.options.effective_idle_timeout());  // a stuck reader dies
     asio::async_write(stream_, asio::buffer(out.bytes),
                       [self = self()](beast::error_code ec, std::size_t n) {
                         self->writing_ = false;
@@ -149,12 +149,12 @@ class SseSession final : public SessionBase {
     closed_ = true;
     if (end_reason_.empty()) end_reason_ = why;
     keep_alive_.cancel();
-    beast::error_code ec;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    // Over TLS without a close_notify: the client takes any end of the stream for a lost
+    // connection and reconnects, so a cut-short stream costs nothing more than that.
+    stream_.close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   asio::steady_timer keep_alive_;
   std::array<char, 256> sink_{};
   std::deque<Out> queue_;

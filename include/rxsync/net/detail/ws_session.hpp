@@ -30,6 +30,7 @@
 #include <rxsync/net/detail/channels.hpp>
 #include <rxsync/net/detail/server_state.hpp>
 #include <rxsync/net/detail/session_base.hpp>
+#include <rxsync/net/detail/stream.hpp>
 #include <rxsync/net/protocol.hpp>
 
 namespace rxsync::net::detail {
@@ -38,9 +39,9 @@ namespace beast = boost::beast;
 
 class WsSession final : public SessionBase, public ChannelPeer {
  public:
-  WsSession(ServerState& state, asio::ip::tcp::socket&& socket, std::string peer)
-      : SessionBase(state, socket.get_executor(), "websocket", std::move(peer)),
-        ws_(std::move(socket)) {}
+  WsSession(ServerState& state, Stream&& stream, std::string peer)
+      : SessionBase(state, stream.get_executor(), "websocket", std::move(peer)),
+        ws_(std::move(stream)) {}
   ~WsSession() override {
     if (welcomed_) --state_.websocket_sessions;
   }
@@ -50,6 +51,7 @@ class WsSession final : public SessionBase, public ChannelPeer {
     register_session();
     upgrade_ = std::move(upgrade);
     namespace ws = beast::websocket;
+    ws_.next_layer().tcp().expires_never();  // the HTTP session's timeout; ours are below
     ws_.set_option(ws::stream_base::timeout{
         .handshake_timeout = std::chrono::seconds(5),
         .idle_timeout = state_.options.effective_idle_timeout(),
@@ -79,8 +81,7 @@ class WsSession final : public SessionBase, public ChannelPeer {
     asio::post(strand_, [self = self()] {
       self->closed_ = true;
       self->end_reason_ = "closed: the server stopped";
-      beast::error_code ec;
-      beast::get_lowest_layer(self->ws_).socket().close(ec);
+      self->ws_.next_layer().close();
     });
   }
   void deliver(std::string frame) override {
@@ -285,8 +286,7 @@ class WsSession final : public SessionBase, public ChannelPeer {
       end_reason_ = "too slow: " + std::to_string(queued_bytes_) + " bytes waiting to be sent";
       state_.log(ServerLogEvent::Kind::info, transport_, peer_, origin_, end_reason_);
       closed_ = true;
-      beast::error_code ec;
-      beast::get_lowest_layer(ws_).socket().close(ec);
+      ws_.next_layer().close();
       return;
     }
     queue_.push_back(Out{std::move(bytes)});
@@ -362,7 +362,7 @@ class WsSession final : public SessionBase, public ChannelPeer {
     close_after_writes(beast::websocket::close_code::going_away, "shutting_down");
   }
 
-  beast::websocket::stream<beast::tcp_stream> ws_;
+  beast::websocket::stream<Stream> ws_;  // over TLS when the server has a certificate
   beast::http::request<beast::http::string_body> upgrade_;
   beast::flat_buffer buffer_;
   std::deque<Out> queue_;
