@@ -19,6 +19,7 @@
 #include <utility>
 
 #include <rxsync/core/concepts.hpp>
+#include <rxsync/core/detail/callback_gate.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
 #include <rxsync/rx/observable.hpp>
@@ -92,7 +93,11 @@ class AdaptivePoller {
       : core_(std::make_shared<Core>(scheduler, checked(options))) {}
   AdaptivePoller(const AdaptivePoller&) = delete;
   AdaptivePoller& operator=(const AdaptivePoller&) = delete;
-  ~AdaptivePoller() { core_->stop(); }
+  // Waits for a poll or an emission running on another thread to finish.
+  ~AdaptivePoller() {
+    core_->stop();
+    core_->gate.close();
+  }
 
   // Adds `weight` (>= 0, finite) to the activity level. Thread-safe.
   void record_activity(double weight = 1.0) { core_->record_activity(weight); }
@@ -244,7 +249,10 @@ class AdaptivePoller {
       timer.unsubscribe();
       next_due = due;
       timer = sched.schedule_at(due, [weak = this->weak_from_this(), gen = ++timer_gen] {
-        if (auto self = weak.lock()) self->fire(gen);
+        auto self = weak.lock();
+        if (!self) return;
+        detail::CallbackGate::Pass pass(self->gate);
+        if (pass) self->fire(gen);
       });
     }
 
@@ -297,7 +305,10 @@ class AdaptivePoller {
       if (publish_queued) return;
       publish_queued = true;
       sched.schedule([weak = this->weak_from_this()] {
-        if (auto self = weak.lock()) self->publish();
+        auto self = weak.lock();
+        if (!self) return;
+        detail::CallbackGate::Pass pass(self->gate);
+        if (pass) self->publish();
       });
     }
 
@@ -330,6 +341,7 @@ class AdaptivePoller {
     bool poll_running = false;
     bool repoll = false;  // poll_now() arrived while a poll was running
     bool publish_queued = false;
+    detail::CallbackGate gate;  // the destructor waits for actions running on other threads
   };
 
   std::shared_ptr<Core> core_;

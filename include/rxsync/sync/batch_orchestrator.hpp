@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <rxsync/core/concepts.hpp>
+#include <rxsync/core/detail/callback_gate.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/resilience/backoff.hpp>
 #include <rxsync/rx/observable.hpp>
@@ -204,14 +205,19 @@ class BatchOrchestrator {
     Observable<Item> dead_letters() const { return dead_.as_observable(); }
     Observable<Event> events() const { return events_.as_observable(); }
 
+    // Cancels the timers, then waits for a pump or a reply running on another thread: it may be
+    // calling the transport, which the owner may destroy right after the orchestrator.
     void shutdown() {
-      std::lock_guard lock(mutex_);
-      stopped_ = true;
-      timer_.unsubscribe();
-      pump_.unsubscribe();
-      for (auto& [key, slot] : slots_) {
-        if (slot.pending) slot.pending->retry_timer.unsubscribe();
+      {
+        std::lock_guard lock(mutex_);
+        stopped_ = true;
+        timer_.unsubscribe();
+        pump_.unsubscribe();
+        for (auto& [key, slot] : slots_) {
+          if (slot.pending) slot.pending->retry_timer.unsubscribe();
+        }
       }
+      gate_.close();
     }
 
    private:
@@ -240,7 +246,10 @@ class BatchOrchestrator {
     void request_pump_now_locked() {
       if (pump_.is_subscribed()) return;
       pump_ = sched_.schedule([weak = this->weak_from_this()] {
-        if (auto self = weak.lock()) {
+        auto self = weak.lock();
+        if (!self) return;
+        detail::CallbackGate::Pass pass(self->gate_);
+        if (pass) {
           {
             // From here on a new request for a pump (a batch filled up on another thread
             // while this one runs) schedules another pass instead of being absorbed by it.
@@ -265,7 +274,10 @@ class BatchOrchestrator {
       timer_.unsubscribe();
       timer_due_ = due;
       timer_ = sched_.schedule_at(due, [weak = this->weak_from_this()] {
-        if (auto self = weak.lock()) self->pump();
+        auto self = weak.lock();
+        if (!self) return;
+        detail::CallbackGate::Pass pass(self->gate_);
+        if (pass) self->pump();
       });
     }
 
@@ -416,7 +428,10 @@ class BatchOrchestrator {
         auto self = weak.lock();
         if (!self) return;
         self->sched_.schedule([weak, batch_id, outcomes = std::move(outcomes)]() mutable {
-          if (auto s = weak.lock()) s->complete(batch_id, std::move(outcomes));
+          auto s = weak.lock();
+          if (!s) return;
+          detail::CallbackGate::Pass pass(s->gate_);
+          if (pass) s->complete(batch_id, std::move(outcomes));
         });
       };
       try {
@@ -535,7 +550,10 @@ class BatchOrchestrator {
         slot.pending = std::move(sent);
         slot.pending->retry_timer =
             sched_.schedule_after(*delay, [weak = this->weak_from_this(), key] {
-              if (auto self = weak.lock()) self->retry_due(key);
+              auto self = weak.lock();
+              if (!self) return;
+              detail::CallbackGate::Pass pass(self->gate_);
+              if (pass) self->retry_due(key);
             });
       }
       if (!slot.pending && !slot.in_flight) slots_.erase(it);
@@ -590,6 +608,7 @@ class BatchOrchestrator {
     std::size_t in_flight_batches_ = 0;
     std::size_t live_items_ = 0;
     bool stopped_ = false;
+    detail::CallbackGate gate_;
   };
 
   std::shared_ptr<Core> core_;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <rxsync/core/concepts.hpp>
+#include <rxsync/core/detail/callback_gate.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/publish_subject.hpp>
@@ -66,7 +67,11 @@ class OutboxSweeper {
       : state_(std::make_shared<State>(outbox, scheduler, std::move(offer), checked(options))) {}
   OutboxSweeper(const OutboxSweeper&) = delete;
   OutboxSweeper& operator=(const OutboxSweeper&) = delete;
-  ~OutboxSweeper() { stop(); }
+  // Waits for a sweep running on another thread to finish (its offers use what the owner owns).
+  ~OutboxSweeper() {
+    stop();
+    state_->gate.close();
+  }
 
   // Sweeps every `interval`, the first one `interval` from now.
   void start() {
@@ -108,6 +113,8 @@ class OutboxSweeper {
           self->sched.schedule_after(self->options.interval, [weak = std::weak_ptr<State>(self)] {
             auto s = weak.lock();
             if (!s) return;
+            detail::CallbackGate::Pass pass(s->gate);
+            if (!pass) return;
             try {
               s->sweep();
             } catch (...) {  // an offer threw: the next sweep still comes, then report it
@@ -184,6 +191,7 @@ class OutboxSweeper {
     PublishSubject<Record, Synchronized> failures;
     Subscription timer;
     bool running = false;
+    detail::CallbackGate gate;
   };
 
   std::shared_ptr<State> state_;

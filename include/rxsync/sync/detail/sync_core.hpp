@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <rxsync/core/concepts.hpp>
+#include <rxsync/core/detail/callback_gate.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>
 #include <rxsync/rx/subjects/set_subject.hpp>
@@ -72,7 +73,12 @@ class SyncCore : public std::enable_shared_from_this<
         orch_(s, t, options_.batch),
         poller_(s, options_.poller),
         sweeper_(
-            outbox_, s, [this](const Record& r) { reoffer(r); }, options_.sweeper) {}
+            outbox_, s,
+            [this](const Record& r) {
+              detail::CallbackGate::Pass pass(gate_);  // the sweeper's own gate keeps `this`
+              if (pass) reoffer(r);
+            },
+            options_.sweeper) {}
 
   void init() {
     load_local_state();
@@ -86,19 +92,22 @@ class SyncCore : public std::enable_shared_from_this<
     }
     auto weak = this->weak_from_this();
     keep(orch_.events().subscribe([weak](const auto& e) {
-      if (auto self = weak.lock()) self->on_event(e);
+      if (auto self = weak.lock())
+        if (detail::CallbackGate::Pass p(self->gate_); p) self->on_event(e);
     }));
     keep(sweeper_.failures().subscribe([weak](const Record& r) {
       if (auto self = weak.lock())
-        self->set_status(r.key, SyncStatus{SyncState::failed, self->last_synced(r.key), r.attempts,
-                                           r.last_error, r.version});
+        if (detail::CallbackGate::Pass p(self->gate_); p)
+          self->set_status(r.key, SyncStatus{SyncState::failed, self->last_synced(r.key),
+                                             r.attempts, r.last_error, r.version});
     }));
     if constexpr (ReportsConnectivity<Transport>) {
       follow_online(transport_.connectivity());
     }
     if constexpr (ReportsPokes<Transport>) {
       keep(transport_.pokes().subscribe([weak](std::uint64_t) {
-        if (auto self = weak.lock()) self->on_poke();
+        if (auto self = weak.lock())
+          if (detail::CallbackGate::Pass p(self->gate_); p) self->on_poke();
       }));
     }
   }
@@ -121,7 +130,8 @@ class SyncCore : public std::enable_shared_from_this<
     sweeper_.start();
     poller_.set_queue_depth(pending_.size());
     poller_.start_async([weak = this->weak_from_this()](std::function<void()> done) {
-      if (auto self = weak.lock()) self->request_pull(std::move(done));
+      if (auto self = weak.lock())
+        if (detail::CallbackGate::Pass p(self->gate_); p) self->request_pull(std::move(done));
     });
   }
 
@@ -136,6 +146,8 @@ class SyncCore : public std::enable_shared_from_this<
     orch_.flush();
   }
 
+  // After this no callback enters the service, and those running on other threads have
+  // finished (they may be calling the transport or the storage, destroyed next by the owner).
   void shutdown() {
     stop();
     std::vector<Subscription> subs;
@@ -144,6 +156,7 @@ class SyncCore : public std::enable_shared_from_this<
       subs.swap(subscriptions_);
     }
     for (auto& s : subs) s.unsubscribe();
+    gate_.close();
   }
 
   std::uint64_t queue_for_sync(const Key& key, const Value& value) {
@@ -177,13 +190,15 @@ class SyncCore : public std::enable_shared_from_this<
     online_.on_next(online);
     if (online) {
       sched_.schedule([weak = this->weak_from_this()] {
-        if (auto self = weak.lock()) self->on_reconnect();
+        if (auto self = weak.lock())
+          if (detail::CallbackGate::Pass p(self->gate_); p) self->on_reconnect();
       });
     }
   }
   void follow_online(Observable<bool> source) {
     keep(source.subscribe([weak = this->weak_from_this()](bool up) {
-      if (auto self = weak.lock()) self->set_online(up);
+      if (auto self = weak.lock())
+        if (detail::CallbackGate::Pass p(self->gate_); p) self->set_online(up);
     }));
   }
   bool is_online() const {
@@ -384,7 +399,8 @@ class SyncCore : public std::enable_shared_from_this<
       ++stats_.pokes;
     }
     sched_.schedule([weak = this->weak_from_this()] {
-      if (auto self = weak.lock()) self->request_pull(nullptr);
+      if (auto self = weak.lock())
+        if (detail::CallbackGate::Pass p(self->gate_); p) self->request_pull(nullptr);
     });
   }
 
@@ -403,7 +419,8 @@ class SyncCore : public std::enable_shared_from_this<
       auto self = weak.lock();
       if (!self) return;
       self->sched_.schedule([weak, edits, result = std::move(result)]() mutable {
-        if (auto s = weak.lock()) s->finish_pull(std::move(result), edits);
+        if (auto s = weak.lock())
+          if (detail::CallbackGate::Pass p(s->gate_); p) s->finish_pull(std::move(result), edits);
       });
     };
     try {
@@ -453,6 +470,7 @@ class SyncCore : public std::enable_shared_from_this<
     if (subject) subject->on_next(std::optional<Value>(v));
   }
 
+  detail::CallbackGate gate_;  // shutdown() waits for callbacks running on other threads
   Sched& sched_;
   Transport& transport_;
   SharedStore storage_;
