@@ -6,6 +6,7 @@
 import os
 
 from conan import ConanFile
+from conan.errors import ConanInvalidConfiguration
 from conan.tools.build import check_min_cppstd
 from conan.tools.files import copy
 from conan.tools.layout import basic_layout
@@ -24,6 +25,10 @@ class RxsyncConan(ConanFile):
     topics = ("reactive", "sync", "crdt", "offline-first", "header-only")
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
+    # The optional targets: rxsync::sqlite (SqliteStorage, SqliteServerStore) and rxsync::net
+    # (NetTransport, SyncServer: Boost.Beast, TLS through OpenSSL).
+    options = {"with_sqlite": [True, False], "with_net": [True, False]}
+    default_options = {"with_sqlite": False, "with_net": False}
     no_copy_source = True
     # CMakeLists.txt and cmake/ travel with the sources so the package can also be built with
     # the project's own install rules; the package itself is made by copying (see package()).
@@ -32,12 +37,23 @@ class RxsyncConan(ConanFile):
     def layout(self):
         basic_layout(self, src_folder=".")
 
+    def requirements(self):
+        if self.options.with_sqlite:
+            self.requires("sqlite3/[>=3.35]")
+        if self.options.with_net:
+            self.requires("boost/[>=1.74]")
+            self.requires("openssl/[>=1.1 <4]")
+
     def package_id(self):
         # Headers only: one package for every OS, compiler and build type.
         self.info.clear()
 
     def validate(self):
         check_min_cppstd(self, 20)
+        # FileStorage (in the umbrella header) uses POSIX files; Windows is not supported yet.
+        if self.settings.os == "Windows":
+            raise ConanInvalidConfiguration("rxsync supports POSIX systems (Linux, macOS, BSD) "
+                                            "for now: FileStorage has no Win32 backend yet")
 
     def package(self):
         copy(self, "LICENSE", src=self.source_folder, dst=os.path.join(self.package_folder, "licenses"))
@@ -48,8 +64,24 @@ class RxsyncConan(ConanFile):
         self.cpp_info.bindirs = []
         self.cpp_info.libdirs = []
         self.cpp_info.set_property("cmake_file_name", "rxsync")
-        self.cpp_info.set_property("cmake_target_name", "rxsync::rxsync")
         self.cpp_info.set_property("pkg_config_name", "rxsync")
+        core = self.cpp_info.components["core"]
+        core.set_property("cmake_target_name", "rxsync::rxsync")
+        core.bindirs = []
+        core.libdirs = []
         # EventLoopThread owns a std::thread.
         if self.settings.os in ("Linux", "FreeBSD"):
-            self.cpp_info.system_libs = ["pthread"]
+            core.system_libs = ["pthread"]
+        if self.options.with_sqlite:
+            sqlite = self.cpp_info.components["sqlite"]
+            sqlite.set_property("cmake_target_name", "rxsync::sqlite")
+            sqlite.requires = ["core", "sqlite3::sqlite3"]
+            sqlite.bindirs = []
+            sqlite.libdirs = []
+        if self.options.with_net:
+            net = self.cpp_info.components["net"]
+            net.set_property("cmake_target_name", "rxsync::net")
+            net.requires = ["core", "boost::headers", "openssl::ssl", "openssl::crypto"]
+            net.defines = ["RXSYNC_NET_TLS=1"]
+            net.bindirs = []
+            net.libdirs = []

@@ -17,16 +17,24 @@ if(NOT EXISTS "${SOURCE_PATH}/include/rxsync/core/subscription.hpp")
                       "port from an rxsync checkout, or switch to vcpkg_from_git (see above)")
 endif()
 
+# Optional targets, each behind a feature so the default port stays dependency-free.
+vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
+  FEATURES
+    sqlite RXSYNC_WITH_SQLITE
+    net RXSYNC_WITH_NET
+    net RXSYNC_WITH_TLS
+)
+
 vcpkg_cmake_configure(
   SOURCE_PATH "${SOURCE_PATH}"
   OPTIONS
+    ${FEATURE_OPTIONS}
     -DRXSYNC_BUILD_TESTS=OFF
     -DRXSYNC_BUILD_EXAMPLES=OFF
     -DRXSYNC_BUILD_BENCHMARKS=OFF
     -DRXSYNC_INSTALL=ON
     -DRXSYNC_USE_CCACHE=OFF
-    # The SQLite adapter target needs vcpkg's sqlite3; keep the port dependency-free.
-    -DRXSYNC_WITH_SQLITE=OFF
+    -DRXSYNC_BUILD_TOOLS=OFF
 )
 vcpkg_cmake_install()
 
