@@ -183,6 +183,34 @@ TEST_CASE("a refused WebSocket upgrade falls back to SSE + HTTP on the same serv
   CHECK(no_fallback.status().last_error.find("handshake") != std::string::npos);
 }
 
+TEST_CASE("HTTP modes: a kept-alive connection the server closed when idle is replaced quietly",
+          "[net]") {
+  net::ServerOptions o = Server::anonymous();
+  o.idle_timeout = 100ms;  // the server closes idle HTTP connections quickly
+  Server server(o);
+  rxsync::EventLoopThread loop;
+  Transport t(loop, client({server.url("http")}, "a", net::TransportMode::poll));
+  net_test::Recorder<net::ConnectionStatus> seen;
+  auto sub = t.connection().subscribe([&](const net::ConnectionStatus& s) { seen.add(s); });
+  REQUIRE(eventually([&] { return online(t); }));
+  auto push = [&](const std::string& key) {
+    std::atomic<bool> done{false};
+    std::vector<rxsync::ItemOutcome> out;
+    t.send({{key, {"v", 1, "a"}, 0}}, [&](std::vector<rxsync::ItemOutcome> o2) {
+      out = std::move(o2);
+      done = true;
+    });
+    REQUIRE(eventually([&] { return done.load(); }));
+    return out;
+  };
+  CHECK(push("k1") == std::vector<rxsync::ItemOutcome>{rxsync::ItemOutcome::ok});
+  // Wait until the server has dropped the idle connection, then use it again.
+  REQUIRE(eventually([&] { return server.server->stats().connections == 0; }));
+  CHECK(push("k2") == std::vector<rxsync::ItemOutcome>{rxsync::ItemOutcome::ok});
+  CHECK_FALSE(
+      seen.any([](const auto& s) { return s.state == net::ConnectionState::reconnecting; }));
+}
+
 TEST_CASE("failover: an unreachable first server, the second one serves", "[net]") {
   Server server;
   boost::asio::io_context ioc;

@@ -68,6 +68,12 @@ struct ServerUrl {
 
 // Throws std::invalid_argument naming the URL and what is wrong with it. Parses TLS URLs in
 // every build: whether this build can connect to them is NetTransport's to say.
+// "host:port" as a Host header wants it (an IPv6 address in brackets).
+inline std::string host_and_port(const ServerUrl& url) {
+  const bool v6 = url.host.find(':') != std::string::npos;
+  return (v6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port);
+}
+
 inline ServerUrl parse_server_url(std::string_view url) {
   const auto bad = [&](const std::string& why) {
     return std::invalid_argument("server URL '" + std::string(url) + "' " + why +

@@ -339,7 +339,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     }));
     auto response = std::make_shared<websocket::response_type>();
     ws->async_handshake(
-        *response, url.host + ":" + std::to_string(url.port), "/v1/ws",
+        *response, host_and_port(url), "/v1/ws",
         asio::bind_executor(
             strand_, [self = shared_from_this(), gen, ws, url, response](beast::error_code ec) {
               if (self->generation_ != gen) return;

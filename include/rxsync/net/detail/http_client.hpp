@@ -113,7 +113,7 @@ class HttpClient : public std::enable_shared_from_this<HttpClient> {
   void request(http::verb method, std::string target, std::string body, Headers headers,
                Duration timeout, Done done) {
     auto req = std::make_shared<http::request<http::string_body>>(method, target, 11);
-    req->set(http::field::host, url_.host + ":" + std::to_string(url_.port));
+    req->set(http::field::host, host_and_port(url_));
     req->set(http::field::user_agent, "rxsync");
     for (auto& [k, v] : headers) req->set(k, v);
     if (!body.empty() || method == http::verb::post) {
@@ -144,6 +144,7 @@ class HttpClient : public std::enable_shared_from_this<HttpClient> {
     std::shared_ptr<http::request<http::string_body>> req;
     Duration timeout;
     Done done;
+    bool retried = false;  // already sent again once on a fresh connection
   };
   struct Conn {
     explicit Conn(Stream s) : stream(std::move(s)) {}
@@ -171,10 +172,21 @@ class HttpClient : public std::enable_shared_from_this<HttpClient> {
       }
     });
     if (conn_) {
-      write(id);
+      write(id, true);
     } else {
       connect(id);
     }
+  }
+
+  // A kept-alive connection the server has closed meanwhile (it closes idle ones) fails the
+  // next request before any answer: send it once more on a fresh connection. Pushes and pulls
+  // are idempotent, so a request that did reach the server is harmless to repeat.
+  bool retry_on_fresh_connection(std::uint64_t id, bool reused, bool answer_started) {
+    if (!reused || answer_started || current_->retried) return false;
+    current_->retried = true;
+    reset_connection();
+    connect(id);
+    return true;
   }
 
   void connect(std::uint64_t id) {
@@ -191,36 +203,38 @@ class HttpClient : public std::enable_shared_from_this<HttpClient> {
                          [self, id, conn](const std::string& error) {
                            if (self->request_id_ != id || !self->current_) return;
                            if (!error.empty()) return self->finish(Response{false, 0, {}, error});
-                           self->write(id);
+                           self->write(id, false);
                          });
         }));
   }
 
-  void write(std::uint64_t id) {
+  void write(std::uint64_t id, bool reused) {
     auto conn = conn_;
     auto req = current_->req;
-    http::async_write(conn->stream, *req,
-                      asio::bind_executor(strand_, [self = shared_from_this(), id, conn, req](
-                                                       beast::error_code ec, std::size_t) {
-                        if (self->request_id_ != id || !self->current_) return;
-                        if (ec)
-                          return self->finish(Response{false, 0, {}, "write: " + ec.message()});
-                        conn->parser.emplace();
-                        conn->parser->body_limit(self->max_body_);
-                        http::async_read(
-                            conn->stream, conn->buffer, *conn->parser,
-                            asio::bind_executor(self->strand_, [self, id, conn](beast::error_code e,
-                                                                                std::size_t) {
-                              if (self->request_id_ != id || !self->current_) return;
-                              if (e)
-                                return self->finish(Response{false, 0, {}, "read: " + e.message()});
-                              auto res = conn->parser->release();
-                              const bool keep = res.keep_alive();
-                              Response r{true, res.result_int(), std::move(res.body()), {}};
-                              if (!keep) self->reset_connection();
-                              self->finish(std::move(r));
-                            }));
-                      }));
+    http::async_write(
+        conn->stream, *req,
+        asio::bind_executor(strand_, [self = shared_from_this(), id, conn, req, reused](
+                                         beast::error_code ec, std::size_t) {
+          if (self->request_id_ != id || !self->current_) return;
+          if (ec && self->retry_on_fresh_connection(id, reused, false)) return;
+          if (ec) return self->finish(Response{false, 0, {}, "write: " + ec.message()});
+          conn->parser.emplace();
+          conn->parser->body_limit(self->max_body_);
+          http::async_read(
+              conn->stream, conn->buffer, *conn->parser,
+              asio::bind_executor(
+                  self->strand_, [self, id, conn, reused](beast::error_code e, std::size_t) {
+                    if (self->request_id_ != id || !self->current_) return;
+                    if (e && self->retry_on_fresh_connection(id, reused, conn->parser->got_some()))
+                      return;
+                    if (e) return self->finish(Response{false, 0, {}, "read: " + e.message()});
+                    auto res = conn->parser->release();
+                    const bool keep = res.keep_alive();
+                    Response r{true, res.result_int(), std::move(res.body()), {}};
+                    if (!keep) self->reset_connection();
+                    self->finish(std::move(r));
+                  }));
+        }));
   }
 
   void finish(Response r) {

@@ -117,7 +117,7 @@ class SseReader : public std::enable_shared_from_this<SseReader> {
  private:
   void send_request() {
     req_ = http::request<http::empty_body>(http::verb::get, "/v1/events", 11);
-    req_.set(http::field::host, url_.host + ":" + std::to_string(url_.port));
+    req_.set(http::field::host, host_and_port(url_));
     req_.set(http::field::accept, "text/event-stream");
     for (auto& [k, v] : headers_) req_.set(k, v);
     http::async_write(
