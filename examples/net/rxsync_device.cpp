@@ -44,6 +44,8 @@ struct Config {
   std::string store;
   rxsync::net::TransportMode mode = rxsync::net::TransportMode::websocket;
   std::string token;
+  std::string tls_ca;         // extra CA certificates (PEM) for wss:// and https://
+  bool tls_insecure = false;  // do not verify the server's certificate (tests only)
   long long ops = 0;
   std::uint64_t seed = 1;
   double rate = 0;  // edits per second; 0: as fast as they go
@@ -59,6 +61,7 @@ struct Config {
                "rxsync-device: %s\n"
                "usage: rxsync-device --server URLS --origin NAME --store PATH\n"
                "         [--transport websocket|sse|long-poll|poll] [--token TOKEN]\n"
+               "         [--tls-ca FILE] [--tls-insecure]\n"
                "         [--ops N --seed S [--rate OPS_PER_S] --log FILE] [--verify DIR]\n"
                "         [--scenario thread --messages N] [--deadline SECONDS]\n",
                problem.c_str());
@@ -80,6 +83,10 @@ Config parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--help") usage("help");
+    if (flag == "--tls-insecure") {
+      c.tls_insecure = true;
+      continue;
+    }
     if (i + 1 >= argc) usage(flag + " needs a value");
     const std::string v = argv[++i];
     if (flag == "--server") {
@@ -98,6 +105,8 @@ Config parse(int argc, char** argv) {
       }
     } else if (flag == "--token") {
       c.token = v;
+    } else if (flag == "--tls-ca") {
+      c.tls_ca = v;
     } else if (flag == "--ops") {
       c.ops = static_cast<long long>(number(flag, v, 0, 1e9));
     } else if (flag == "--seed") {
@@ -241,6 +250,8 @@ int main(int argc, char** argv) {
   net.heartbeat = 2s;
   net.request_timeout = 5s;
   if (!cfg.token.empty()) net.token = [token = cfg.token] { return token; };
+  net.tls_ca_file = cfg.tls_ca;
+  net.tls_verify_peer = !cfg.tls_insecure;
   rxsync::SyncServiceOptions opts;
   opts.origin = cfg.origin;
   opts.batch.backoff.initial = 100ms;
