@@ -1,12 +1,12 @@
 // Sync over a real wire, on loopback: an in-process SyncServer on SQLite, clients on
 // NetTransport (WebSocket).
 //
-// BM_NetPushAck: 4 client connections each push a batch of 500 new keys and wait for the ack;
-// items = acknowledged changes. Beside it BM_Baseline_SqliteInsertTx writes the same 4 x 500
-// (key, value) rows straight into one SQLite table in transactions of 500, with the same
-// synchronous level: the ratio is what the network, the protocol and the server's bookkeeping
-// (idempotency rows, sequence numbers) cost over the bare inserts.
-// BM_NetEditToPeer: the time from an edit on device A (batch window 0) until device B's
+// BM_NetPushAck: 4 client connections each push batches of 500 new keys, one in flight per
+// connection (the next when the ack arrives); items = acknowledged changes. Beside it
+// BM_Baseline_SqliteInsertTx writes the same 4 x 500 (key, value) rows straight into one SQLite
+// table in transactions of 500, with the same synchronous level: the ratio is what the network, the
+// protocol and the server's bookkeeping (idempotency rows, sequence numbers) cost over the bare
+// inserts. BM_NetEditToPeer: the time from an edit on device A (batch window 0) until device B's
 // replica shows it (the server pokes B, B pulls); p50 and p99 are reported as counters.
 // Arg 0: durable commits off (synchronous=NORMAL), 1: on (FULL).
 #include <benchmark/benchmark.h>
@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -37,6 +38,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kClients = 4;
 constexpr int kBatch = 500;
+constexpr int kBatchesEach = 4;  // per client and iteration
 const std::string kValue(100, 'v');
 
 // The benchmark's value type: a string whose merge keeps the greater one (a join).
@@ -112,33 +114,40 @@ void BM_NetPushAck(benchmark::State& state) {
   std::condition_variable cv;
   int acked = 0;
   bool all_ok = true;
-  std::uint64_t next_key = 0;
-  for (auto _ : state) {
-    {
-      std::lock_guard lock(m);
-      acked = 0;
+  std::atomic<std::uint64_t> next_key{0};
+  // Each client keeps one batch in flight, as a BatchOrchestrator does (max_in_flight 1): the
+  // next goes out when the ack of the last one arrives.
+  std::function<void(int, int)> push = [&](int c, int left) {
+    std::vector<Transport::Item> batch;
+    batch.reserve(kBatch);
+    const std::string origin = client_name(c);
+    for (int i = 0; i < kBatch; ++i) {
+      const std::uint64_t k = next_key++;
+      batch.push_back({key_name(k), {kValue, k + 1, origin}, 0});
     }
-    for (int c = 0; c < kClients; ++c) {
-      std::vector<Transport::Item> batch;
-      batch.reserve(kBatch);
-      const std::string origin = client_name(c);
-      for (int i = 0; i < kBatch; ++i) {
-        batch.push_back({key_name(next_key++), {kValue, next_key, origin}, 0});
-      }
-      clients[static_cast<std::size_t>(c)]->send(
-          std::move(batch), [&](std::vector<rxsync::ItemOutcome> outcomes) {
+    clients[static_cast<std::size_t>(c)]->send(
+        std::move(batch), [&, c, left](std::vector<rxsync::ItemOutcome> outcomes) {
+          {
             std::lock_guard lock(m);
             all_ok = all_ok && outcomes.size() == kBatch &&
                      std::all_of(outcomes.begin(), outcomes.end(),
                                  [](auto o) { return o == rxsync::ItemOutcome::ok; });
             ++acked;
-            cv.notify_all();
-          });
+          }
+          cv.notify_all();
+          if (left > 1) push(c, left - 1);
+        });
+  };
+  for (auto _ : state) {
+    {
+      std::lock_guard lock(m);
+      acked = 0;
     }
-    wait_for(m, cv, [&] { return acked == kClients; });
+    for (int c = 0; c < kClients; ++c) push(c, kBatchesEach);
+    wait_for(m, cv, [&] { return acked == kClients * kBatchesEach; });
   }
   if (!all_ok) state.SkipWithError("a push was not acknowledged ok");
-  state.SetItemsProcessed(state.iterations() * kClients * kBatch);
+  state.SetItemsProcessed(state.iterations() * kClients * kBatchesEach * kBatch);
 }
 BENCHMARK(BM_NetPushAck)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
@@ -157,7 +166,7 @@ void BM_Baseline_SqliteInsertTx(benchmark::State& state) {
   sqlite3_prepare_v2(db, "INSERT INTO kv (k, v) VALUES (?1, ?2)", -1, &insert, nullptr);
   std::uint64_t next_key = 0;
   for (auto _ : state) {
-    for (int c = 0; c < kClients; ++c) {
+    for (int c = 0; c < kClients * kBatchesEach; ++c) {
       exec("BEGIN IMMEDIATE");
       for (int i = 0; i < kBatch; ++i) {
         const std::string key = key_name(next_key++);
@@ -171,7 +180,7 @@ void BM_Baseline_SqliteInsertTx(benchmark::State& state) {
   }
   sqlite3_finalize(insert);
   sqlite3_close(db);
-  state.SetItemsProcessed(state.iterations() * kClients * kBatch);
+  state.SetItemsProcessed(state.iterations() * kClients * kBatchesEach * kBatch);
 }
 BENCHMARK(BM_Baseline_SqliteInsertTx)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
