@@ -13,6 +13,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -49,6 +50,9 @@ class SqliteServerStore final : public ServerStore {
             options.durable ? SqliteSynchronous::full : SqliteSynchronous::normal) {
     // applied: the highest version applied per origin, as varint count, then (origin bytes,
     // version varint) pairs in origin order.
+    // A statement that writes many rows keeps a statement journal (to undo itself alone if it
+    // fails halfway); on disk that is a temporary file created and written on every push.
+    db_.exec("PRAGMA temp_store=MEMORY");
     db_.exec(
         "CREATE TABLE IF NOT EXISTS rxsync_server_meta (name BLOB PRIMARY KEY, n INTEGER NOT NULL);"
         "CREATE TABLE IF NOT EXISTS rxsync_server_values (key BLOB NOT NULL PRIMARY KEY, "
@@ -58,21 +62,21 @@ class SqliteServerStore final : public ServerStore {
     db_.prepare(meta_put_, "INSERT OR REPLACE INTO rxsync_server_meta (name, n) VALUES (?1, ?2)");
     db_.prepare(get_, "SELECT value, seq FROM rxsync_server_values WHERE key = ?1");
     db_.prepare(row_, "SELECT key, value, seq, applied FROM rxsync_server_values WHERE key = ?1");
-    db_.prepare(put_,
-                "INSERT OR REPLACE INTO rxsync_server_values (key, value, seq, applied) "
-                "VALUES (?1, ?2, ?3, ?4)");
-    std::string puts_sql =
-        "INSERT OR REPLACE INTO rxsync_server_values (key, value, seq, applied) VALUES ";
-    for (std::size_t i = 0; i < kBatchWrite; ++i) {
-      const std::size_t b = 4 * i;
-      puts_sql += (i == 0 ? "(?" : ", (?") + std::to_string(b + 1) + ", ?" + std::to_string(b + 2) +
-                  ", ?" + std::to_string(b + 3) + ", ?" + std::to_string(b + 4) + ")";
+    for (std::size_t l = 0; l < kLadder.size(); ++l) {
+      std::string puts_sql =
+          "INSERT OR REPLACE INTO rxsync_server_values (key, value, seq, applied) VALUES ";
+      for (std::size_t i = 0; i < kLadder[l]; ++i) {
+        const std::size_t b = 4 * i;
+        puts_sql += (i == 0 ? "(?" : ", (?") + std::to_string(b + 1) + ", ?" +
+                    std::to_string(b + 2) + ", ?" + std::to_string(b + 3) + ", ?" +
+                    std::to_string(b + 4) + ")";
+      }
+      db_.prepare(write_rows_[l], puts_sql);
+      std::string rows_sql =
+          "SELECT key, value, seq, applied FROM rxsync_server_values WHERE key IN (?1";
+      for (std::size_t i = 2; i <= kLadder[l]; ++i) rows_sql += ", ?" + std::to_string(i);
+      db_.prepare(read_rows_[l], rows_sql + ")");
     }
-    db_.prepare(puts_, puts_sql);
-    std::string rows_sql =
-        "SELECT key, value, seq, applied FROM rxsync_server_values WHERE key IN (?1";
-    for (std::size_t i = 2; i <= kPrefetch; ++i) rows_sql += ", ?" + std::to_string(i);
-    db_.prepare(rows_, rows_sql + ")");
     db_.prepare(after_,
                 "SELECT key, value, seq FROM rxsync_server_values WHERE seq > ?1 ORDER BY seq "
                 "LIMIT ?2");
@@ -144,7 +148,7 @@ class SqliteServerStore final : public ServerStore {
   const std::filesystem::path& path() const noexcept { return db_.path(); }
 
  private:
-  // Reads each row it touches once (a push's rows in batches of kPrefetch), keeps the changes in
+  // Reads each row it touches once (a push's rows in chunks), keeps the changes in
   // memory and writes each changed row once, at commit.
   class Tx final : public ServerTransaction {
    public:
@@ -161,21 +165,21 @@ class SqliteServerStore final : public ServerStore {
       }
       std::sort(missing.begin(), missing.end());
       missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
-      std::size_t at = 0;
-      for (; at + kPrefetch <= missing.size(); at += kPrefetch) {
-        auto& st = s_.rows_;
-        detail::SqliteStatement::Use use{st.get()};
-        for (std::size_t i = 0; i < kPrefetch; ++i)
-          s_.db_.bind(st, static_cast<int>(i + 1), missing[at + i]);
-        int rc;
-        while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) read_row(st.get());
-        s_.db_.check_done(rc, "prefetch");
-        for (std::size_t i = 0; i < kPrefetch; ++i) {
-          if (rows_.find(missing[at + i]) == rows_.end())
-            rows_.try_emplace(std::string(missing[at + i]));
-        }
-      }
-      for (; at < missing.size(); ++at) (void)load(missing[at]);  // the tail one by one
+      for_chunks(
+          missing.size(),
+          [&](std::size_t at, std::size_t n, const detail::SqliteStatement& st) {
+            detail::SqliteStatement::Use use{st.get()};
+            for (std::size_t i = 0; i < n; ++i)
+              s_.db_.bind(st, static_cast<int>(i + 1), missing[at + i]);
+            int rc;
+            while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) read_row(st.get());
+            s_.db_.check_done(rc, "prefetch");
+            for (std::size_t i = 0; i < n; ++i) {
+              if (rows_.find(missing[at + i]) == rows_.end())
+                rows_.try_emplace(std::string(missing[at + i]));
+            }
+          },
+          s_.read_rows_);
     }
     std::optional<StoredValue> get(std::string_view key) override {
       Row& r = row(key);
@@ -201,8 +205,6 @@ class SqliteServerStore final : public ServerStore {
     }
     std::uint64_t next_seq() override { return ++head_; }
     void commit() override {
-      // Rows go kBatchWrite to a statement: SQLite's per-statement cost is then paid once per
-      // batch instead of once per row.
       std::vector<std::pair<const std::string*, Row*>> dirty;
       for (auto& [key, r] : rows_) {
         if (!r.dirty) continue;
@@ -212,20 +214,15 @@ class SqliteServerStore final : public ServerStore {
         r.applied_bytes = encode_applied(r.applied);
         dirty.emplace_back(&key, &r);
       }
-      std::size_t at = 0;
-      for (; at + kBatchWrite <= dirty.size(); at += kBatchWrite) {
-        auto& st = s_.puts_;
-        detail::SqliteStatement::Use use{st.get()};
-        for (std::size_t i = 0; i < kBatchWrite; ++i)
-          bind_row(st, 4 * i, *dirty[at + i].first, *dirty[at + i].second);
-        s_.db_.check_done(sqlite3_step(st.get()), "put");
-      }
-      for (; at < dirty.size(); ++at) {
-        auto& st = s_.put_;
-        detail::SqliteStatement::Use use{st.get()};
-        bind_row(st, 0, *dirty[at].first, *dirty[at].second);
-        s_.db_.check_done(sqlite3_step(st.get()), "put");
-      }
+      for_chunks(
+          dirty.size(),
+          [&](std::size_t at, std::size_t n, const detail::SqliteStatement& st) {
+            detail::SqliteStatement::Use use{st.get()};
+            for (std::size_t i = 0; i < n; ++i)
+              bind_row(st, 4 * i, *dirty[at + i].first, *dirty[at + i].second);
+            s_.db_.check_done(sqlite3_step(st.get()), "put");
+          },
+          s_.write_rows_);
       if (head_ != s_.head_) s_.put_meta_locked("head", head_);
       s_.db_.step_done(s_.commit_, "COMMIT");
       done_ = true;
@@ -311,8 +308,20 @@ class SqliteServerStore final : public ServerStore {
     bool done_ = false;
   };
 
-  static constexpr std::size_t kPrefetch = 64;    // keys per prefetching SELECT
-  static constexpr std::size_t kBatchWrite = 32;  // rows per batched INSERT
+  // Rows are read and written many to a statement, in chunks of these sizes (largest first):
+  // SQLite's per-statement cost is then paid once per chunk instead of once per row, and 128
+  // rows of 4 parameters stay within the 999 parameters older SQLite builds allow.
+  static constexpr std::array<std::size_t, 4> kLadder{128, 32, 8, 1};
+  using Ladder = std::array<detail::SqliteStatement, kLadder.size()>;
+
+  // Calls f(offset, count, statement) for consecutive chunks covering [0, n).
+  template <class F>
+  static void for_chunks(std::size_t n, F&& f, const Ladder& statements) {
+    std::size_t at = 0;
+    for (std::size_t l = 0; l < kLadder.size(); ++l) {
+      for (; n - at >= kLadder[l]; at += kLadder[l]) f(at, kLadder[l], statements[l]);
+    }
+  }
 
   std::optional<StoredValue> get_locked(std::string_view key) const {
     detail::SqliteStatement::Use use{get_.get()};
@@ -350,8 +359,9 @@ class SqliteServerStore final : public ServerStore {
   mutable std::mutex mutex_;
   std::uint64_t epoch_ = 0;
   std::uint64_t head_ = 0;
-  mutable detail::SqliteStatement meta_get_, meta_put_, get_, row_, rows_, put_, puts_, after_,
-      each_, begin_, commit_, rollback_;
+  mutable detail::SqliteStatement meta_get_, meta_put_, get_, row_, after_, each_, begin_, commit_,
+      rollback_;
+  Ladder read_rows_, write_rows_;
 };
 
 }  // namespace rxsync
