@@ -48,11 +48,11 @@ class SqliteServerStore final : public ServerStore {
       : options_(options),
         db_("SqliteServerStore", path, options.create_if_missing, true,
             options.durable ? SqliteSynchronous::full : SqliteSynchronous::normal) {
-    // applied: the highest version applied per origin, as varint count, then (origin bytes,
-    // version varint) pairs in origin order.
     // A statement that writes many rows keeps a statement journal (to undo itself alone if it
     // fails halfway); on disk that is a temporary file created and written on every push.
     db_.exec("PRAGMA temp_store=MEMORY");
+    // applied: the highest version applied per origin, as varint count, then (origin bytes,
+    // version varint) pairs in origin order.
     db_.exec(
         "CREATE TABLE IF NOT EXISTS rxsync_server_meta (name BLOB PRIMARY KEY, n INTEGER NOT NULL);"
         "CREATE TABLE IF NOT EXISTS rxsync_server_values (key BLOB NOT NULL PRIMARY KEY, "
