@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -188,8 +187,7 @@ class SqliteServerStore final : public ServerStore {
     }
     std::uint64_t applied_version(std::string_view key, std::string_view origin) override {
       Row& r = row(key);
-      auto it = r.applied.find(origin);
-      return it == r.applied.end() ? 0 : it->second;
+      return r.applied.get(origin);
     }
     void put(std::string_view key, std::string_view value, std::uint64_t seq) override {
       Row& r = row(key);
@@ -200,7 +198,7 @@ class SqliteServerStore final : public ServerStore {
     void set_applied(std::string_view key, std::string_view origin,
                      std::uint64_t version) override {
       Row& r = row(key);
-      r.applied.insert_or_assign(std::string(origin), version);
+      r.applied.set(origin, version);
       r.dirty = true;
     }
     std::uint64_t next_seq() override { return ++head_; }
@@ -230,18 +228,38 @@ class SqliteServerStore final : public ServerStore {
     }
 
    private:
+    // The highest version applied per origin, sorted by origin: a key has few writers, so a
+    // flat vector beats a map (one allocation instead of one per origin).
+    struct AppliedVersions {
+      using Entry = std::pair<std::string, std::uint64_t>;
+      std::vector<Entry> entries;
+
+      std::uint64_t get(std::string_view origin) const {
+        auto it = std::lower_bound(entries.begin(), entries.end(), origin, by_origin);
+        return it != entries.end() && it->first == origin ? it->second : 0;
+      }
+      void set(std::string_view origin, std::uint64_t version) {
+        auto it = std::lower_bound(entries.begin(), entries.end(), origin, by_origin);
+        if (it != entries.end() && it->first == origin) {
+          it->second = version;
+        } else {
+          entries.emplace(it, std::string(origin), version);
+        }
+      }
+      static bool by_origin(const Entry& e, std::string_view origin) { return e.first < origin; }
+    };
     struct Row {
       std::optional<std::string> value;
       std::uint64_t seq = 0;
-      std::map<std::string, std::uint64_t, std::less<>> applied;
+      AppliedVersions applied;
       std::string applied_bytes;  // encoded at commit
       bool dirty = false;
     };
 
-    static std::string encode_applied(const std::map<std::string, std::uint64_t, std::less<>>& a) {
+    static std::string encode_applied(const AppliedVersions& a) {
       BinaryWriter w;
-      w.put_varint(a.size());
-      for (const auto& [origin, version] : a) {
+      w.put_varint(a.entries.size());
+      for (const auto& [origin, version] : a.entries) {
         w.put_bytes(origin);
         w.put_varint(version);
       }
@@ -284,8 +302,8 @@ class SqliteServerStore final : public ServerStore {
       BinaryReader in(detail::column_bytes(st, 3));
       const std::size_t n = in.get_count(2);
       for (std::size_t i = 0; i < n; ++i) {
-        std::string origin = in.get_string();
-        r.applied.insert_or_assign(std::move(origin), in.get_varint());
+        const std::string_view origin = in.get_bytes();
+        r.applied.set(origin, in.get_varint());
       }
       in.expect_end("applied versions");
       auto it =

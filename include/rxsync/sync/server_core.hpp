@@ -254,9 +254,8 @@ class ServerCore {
     try {
       if (current) {
         merged = merge_(current->value, c.value);
-      } else {
-        if (validate_) validate_(c.value);
-        merged = c.value;
+      } else if (validate_) {
+        validate_(c.value);
       }
     } catch (const std::exception& e) {
       ++delta.rejected;
@@ -264,8 +263,11 @@ class ServerCore {
     }
     tx.set_applied(c.key, c.origin, c.version);
     ++delta.changes_applied;
-    if (!current || merged != current->value) {
-      if (current && merged != c.value) ++delta.conflicts_merged;
+    if (!current) {
+      tx.put(c.key, c.value, tx.next_seq());  // a new key: the value as pushed, not copied
+      state_changed = true;
+    } else if (merged != current->value) {
+      if (merged != c.value) ++delta.conflicts_merged;
       tx.put(c.key, merged, tx.next_seq());
       state_changed = true;
     }
