@@ -227,6 +227,44 @@ TEST_CASE("retry resubscribes a hot source after an asynchronous error") {
   CHECK(hot.observer_count() == 0);
 }
 
+// retry keeps the source to resubscribe to; a source that keeps its subscribers (a subject)
+// holds the attempt's sink, which holds that state. Once the subscription ends, the state must
+// let go of the source, or the two keep each other alive after the last outside handle is gone
+// (the subject only flags an unsubscribed node until its next emission, which never comes).
+TEST_CASE("retry(n): an unsubscribed subscription does not keep its subject source alive") {
+  auto witness = std::make_shared<int>(0);
+  const std::weak_ptr<int> weak = witness;
+  {
+    PublishSubject<int> s;
+    auto sub = (s | ops::retry(1)).subscribe([witness](int v) { *witness += v; });
+    witness.reset();
+    s.on_next(1);
+    sub.unsubscribe();
+  }
+  CHECK(weak.expired());
+}
+
+TEST_CASE("retry(n): a subscription ended elsewhere does not keep its subject source alive") {
+  // The witness rides in the source chain, which retry copies: it lives as long as that copy.
+  // The chain ends by an error from another source, so the subject is not emitting (an
+  // emission would prune the node it flags) and stays idle from then on.
+  auto witness = std::make_shared<int>(0);
+  const std::weak_ptr<int> weak = witness;
+  {
+    PublishSubject<int> s;
+    PublishSubject<int> other;
+    Events log;
+    record(
+        s | ops::map([witness](int v) { return v + *witness; }) | ops::retry(1) | ops::merge(other),
+        log);
+    witness.reset();
+    s.on_next(1);
+    other.on_error(rx_test::boom());
+    CHECK(log == Events{"1", "E:boom"});
+  }
+  CHECK(weak.expired());
+}
+
 TEST_CASE("finalize runs once on completion, error and unsubscribe") {
   int runs = 0;
   Events log;

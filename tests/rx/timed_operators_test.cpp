@@ -368,6 +368,34 @@ TEST_CASE("retry_with_backoff: a value resets the policy, unsubscribe cancels th
   CHECK(subs == 1);
 }
 
+TEST_CASE("retry_with_backoff: an unsubscribed subscription does not keep its source alive") {
+  // The subject keeps the failed attempt's node until its next emission, and that node holds
+  // retry's state: the state must drop its copy of the source (which holds the witness and
+  // the subject) once unsubscribed, whether an attempt is live or a retry is pending.
+  for (const bool waiting : {false, true}) {
+    VirtualTimeScheduler vts;
+    auto witness = std::make_shared<int>(0);
+    const std::weak_ptr<int> weak = witness;
+    {
+      PublishSubject<int> s;
+      auto failing = s | ops::map([witness](int v) {
+                       if (v < 0) throw std::runtime_error("negative");
+                       return v + *witness;
+                     });
+      Events log;
+      auto sub = record(failing | ops::retry_with_backoff(FixedDelays{{10ms}}, vts), log, &vts);
+      witness.reset();
+      s.on_next(-1);  // the attempt fails: a retry is pending
+      if (!waiting) vts.advance_by(10ms);
+      CHECK(vts.pending() == (waiting ? 1U : 0U));
+      sub.unsubscribe();
+      CHECK(vts.pending() == 0);
+      CHECK(log.empty());
+    }
+    CHECK(weak.expired());
+  }
+}
+
 TEST_CASE("retry_with_backoff: a policy that throws ends the chain with its exception") {
   struct ThrowingDelay {
     std::optional<Duration> next_delay() { throw std::runtime_error("no delay"); }
