@@ -169,6 +169,36 @@ TEST_CASE("switch_map: unsubscribing cancels the inner subscription") {
   CHECK(outer.observer_count() == 0);
 }
 
+// switch_map keeps its projection for the values to come. A projection that holds the inner
+// source (a subject captured by value) closes a loop: the subject holds its subscriber, which
+// holds switch_map's state, which holds the projection. The subject only flags the node of an
+// ended subscription until its next emission, so the state must drop the projection itself.
+TEST_CASE("switch_map: an ended subscription does not keep its projection's subject alive") {
+  for (const bool unsubscribe : {true, false}) {
+    auto witness = std::make_shared<int>(0);
+    const std::weak_ptr<int> weak = witness;
+    {
+      PublishSubject<int> outer;
+      PublishSubject<int> inner;
+      PublishSubject<int> other;
+      Events log;
+      auto sub = record(
+          outer | ops::switch_map([inner, witness](int) { return inner; }) | ops::merge(other),
+          log);
+      witness.reset();
+      outer.on_next(1);
+      inner.on_next(2);
+      if (unsubscribe) {
+        sub.unsubscribe();
+      } else {
+        other.on_error(rx_test::boom());  // ends it while neither subject is emitting
+      }
+      CHECK(log == (unsubscribe ? Events{"2"} : Events{"2", "E:boom"}));
+    }
+    CHECK(weak.expired());
+  }
+}
+
 TEST_CASE("retry(n) resubscribes after errors, then gives up") {
   int attempts = 0;
   auto flaky = defer([&] {
