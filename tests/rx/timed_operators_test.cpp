@@ -243,6 +243,24 @@ TEST_CASE("delay: unsubscribe cancels every pending value") {
   CHECK(log.empty());
 }
 
+TEST_CASE("delay: a negative duration counts as zero, as for timer") {
+  VirtualTimeScheduler vts;
+  PublishSubject<int> s;
+  Events log;
+  record(s | ops::delay(-5ms, vts), log, &vts);
+  s.on_next(1);
+  CHECK(log.empty());  // still from a scheduler action, as with delay(0)
+  CHECK(vts.pending() == 1);
+  s.on_completed();
+  vts.advance_by(0ms);
+  CHECK(log == Events{"0:1", "0:C"});
+
+  Events ticks;
+  record(timer(-5ms, vts), ticks, &vts);
+  vts.advance_by(0ms);
+  CHECK(ticks == Events{"0:0", "0:C"});
+}
+
 TEST_CASE("timeout errors when no value arrives in time") {
   VirtualTimeScheduler vts;
   Hot hot{vts, {}};

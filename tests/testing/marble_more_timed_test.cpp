@@ -425,6 +425,16 @@ TEST_CASE("RxJS delay: empty and silent sources complete at once (RxJS 7)") {
   require_ok(ts);
 }
 
+TEST_CASE("marbles: delay - a negative duration counts as zero (RxJS timer semantics)") {
+  TestScheduler ts;
+  auto e1 = ts.hot("--a------b---|");
+  ts.expect_observable(e1 | ops::delay(-3ms, ts)).to_be("--a------b---|");
+  ts.expect_observable(e1 | ops::delay(0ms, ts)).to_be("--a------b---|");
+  // Each value still goes through the scheduler, after what that frame had already queued.
+  ts.expect_observable(e1 | ops::merge(e1 | ops::delay(-3ms, ts))).to_be("--(aa)---(bb)|");
+  require_ok(ts);
+}
+
 TEST_CASE("marbles: delay ties - a value and a delayed value in the same frame") {
   TestScheduler ts;
   // 'b' at 5 is queued before a's timer due at 5, so after merging 'b' precedes the delayed 'a';

@@ -2,12 +2,14 @@
 // delay, timeout, observe_on.
 //
 // delay shifts every value by d (completion follows the last delayed value; errors are not
-// delayed, as in RxJS). timeout errors with rxsync::TimeoutError when no value arrives within d
-// of the subscription or of the previous value. observe_on re-emits every event from actions on
+// delayed, as in RxJS). A negative d counts as zero: RxJS builds delay on timer, which clamps
+// it. timeout errors with rxsync::TimeoutError when no value arrives within d of the
+// subscription or of the previous value. observe_on re-emits every event from actions on
 // the given scheduler, in order. All timers go through the scheduler, which must outlive the
 // subscription; unsubscribing cancels them. State is guarded by a mutex.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <exception>
@@ -210,12 +212,12 @@ struct ObserveOnState : TimedStateBase<O, S>,
 
 namespace ops {
 
-// Emits each value `d` later.
+// Emits each value `d` later, from a scheduler action even when `d` is zero or negative (which
+// counts as zero, like rxsync::timer and RxJS).
 template <class S>
 auto delay(Duration d, S& scheduler) {
   static_assert(check_scheduler<S>());
-  detail::check_non_negative("rxsync::ops::delay: duration", d);
-  return detail::timed_operator<detail::DelayState>(scheduler, d);
+  return detail::timed_operator<detail::DelayState>(scheduler, std::max(d, Duration::zero()));
 }
 
 // Errors with TimeoutError if `d` passes without a value (measured from the subscription, then
