@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <rxsync/rx/operators/buffer.hpp>
+#include <rxsync/rx/operators/combining.hpp>
 #include <rxsync/rx/operators/delay_timeout.hpp>
 #include <rxsync/rx/operators/filtering.hpp>
 #include <rxsync/rx/operators/rate_limiting.hpp>
@@ -273,14 +274,44 @@ TEST_CASE("timeout errors when no value arrives in time") {
   CHECK(vts.pending() == 0);
 }
 
-TEST_CASE("timeout: completion in time cancels it, bad duration throws") {
+TEST_CASE("timeout: completion in time cancels it") {
   VirtualTimeScheduler vts;
   Events log;
   record(just(1) | ops::timeout(20ms, vts), log, &vts);
   CHECK(log == Events{"0:1", "0:C"});
   CHECK(vts.pending() == 0);
-  REQUIRE_THROWS_WITH(ops::timeout(0ms, vts),
-                      rxsync_test::contains("duration must be > 0, got 0ns"));
+}
+
+TEST_CASE("timeout(0): only a value before the first scheduler action beats it (RxJS)") {
+  VirtualTimeScheduler vts;
+  // Synchronous values during subscribe: no deadline at all, not even for later values.
+  PublishSubject<int> later;
+  Events log;
+  auto sub = record(later | ops::start_with(1) | ops::timeout(0ms, vts), log, &vts);
+  CHECK(vts.pending() == 0);
+  vts.advance_by(10ms);
+  later.on_next(2);
+  CHECK(log == Events{"0:1", "10:2"});
+  sub.unsubscribe();
+
+  // Nothing while subscribing: the error comes at once, from the scheduler.
+  PublishSubject<int> silent;
+  Events log2;
+  record(silent | ops::timeout(0ms, vts), log2, &vts);
+  CHECK(log2.empty());
+  vts.advance_by(0ms);
+  CHECK(log2 == Events{"10:E:rxsync::ops::timeout: no value within the timeout"});
+  CHECK(silent.observer_count() == 0);
+
+  // A value before that action cancels it, and none is armed after it; negative is zero.
+  PublishSubject<int> quick;
+  Events log3;
+  record(quick | ops::timeout(-5ms, vts), log3, &vts);
+  quick.on_next(3);
+  CHECK(vts.pending() == 0);
+  vts.advance_by(50ms);
+  quick.on_completed();
+  CHECK(log3 == Events{"10:3", "60:C"});
 }
 
 TEST_CASE("observe_on delivers every event from the scheduler, in order") {
