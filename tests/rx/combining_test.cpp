@@ -169,6 +169,36 @@ TEST_CASE("switch_map: unsubscribing cancels the inner subscription") {
   CHECK(outer.observer_count() == 0);
 }
 
+// switch_map keeps its projection for the values to come. A projection that holds the inner
+// source (a subject captured by value) closes a loop: the subject holds its subscriber, which
+// holds switch_map's state, which holds the projection. The subject only flags the node of an
+// ended subscription until its next emission, so the state must drop the projection itself.
+TEST_CASE("switch_map: an ended subscription does not keep its projection's subject alive") {
+  for (const bool unsubscribe : {true, false}) {
+    auto witness = std::make_shared<int>(0);
+    const std::weak_ptr<int> weak = witness;
+    {
+      PublishSubject<int> outer;
+      PublishSubject<int> inner;
+      PublishSubject<int> other;
+      Events log;
+      auto sub = record(
+          outer | ops::switch_map([inner, witness](int) { return inner; }) | ops::merge(other),
+          log);
+      witness.reset();
+      outer.on_next(1);
+      inner.on_next(2);
+      if (unsubscribe) {
+        sub.unsubscribe();
+      } else {
+        other.on_error(rx_test::boom());  // ends it while neither subject is emitting
+      }
+      CHECK(log == (unsubscribe ? Events{"2"} : Events{"2", "E:boom"}));
+    }
+    CHECK(weak.expired());
+  }
+}
+
 TEST_CASE("retry(n) resubscribes after errors, then gives up") {
   int attempts = 0;
   auto flaky = defer([&] {
@@ -225,6 +255,44 @@ TEST_CASE("retry resubscribes a hot source after an asynchronous error") {
   CHECK(log2 == Events{"1", "2", "E:neg"});
   CHECK(subs == 2);
   CHECK(hot.observer_count() == 0);
+}
+
+// retry keeps the source to resubscribe to; a source that keeps its subscribers (a subject)
+// holds the attempt's sink, which holds that state. Once the subscription ends, the state must
+// let go of the source, or the two keep each other alive after the last outside handle is gone
+// (the subject only flags an unsubscribed node until its next emission, which never comes).
+TEST_CASE("retry(n): an unsubscribed subscription does not keep its subject source alive") {
+  auto witness = std::make_shared<int>(0);
+  const std::weak_ptr<int> weak = witness;
+  {
+    PublishSubject<int> s;
+    auto sub = (s | ops::retry(1)).subscribe([witness](int v) { *witness += v; });
+    witness.reset();
+    s.on_next(1);
+    sub.unsubscribe();
+  }
+  CHECK(weak.expired());
+}
+
+TEST_CASE("retry(n): a subscription ended elsewhere does not keep its subject source alive") {
+  // The witness rides in the source chain, which retry copies: it lives as long as that copy.
+  // The chain ends by an error from another source, so the subject is not emitting (an
+  // emission would prune the node it flags) and stays idle from then on.
+  auto witness = std::make_shared<int>(0);
+  const std::weak_ptr<int> weak = witness;
+  {
+    PublishSubject<int> s;
+    PublishSubject<int> other;
+    Events log;
+    record(
+        s | ops::map([witness](int v) { return v + *witness; }) | ops::retry(1) | ops::merge(other),
+        log);
+    witness.reset();
+    s.on_next(1);
+    other.on_error(rx_test::boom());
+    CHECK(log == Events{"1", "E:boom"});
+  }
+  CHECK(weak.expired());
 }
 
 TEST_CASE("finalize runs once on completion, error and unsubscribe") {

@@ -210,6 +210,41 @@ TEST_CASE("marbles: timeout - a value sent from inside the subscriber re-arms th
   require_ok(ts);
 }
 
+TEST_CASE("marbles: timeout(0) - an asynchronous source times out in its first frame") {
+  TestScheduler ts;
+  auto e1 = ts.cold("-a--|");
+  ts.expect_observable(e1 | ops::timeout(0ms, ts)).to_be("#", timeout_error());
+  ts.expect_subscriptions(e1.subscriptions()).to_be("(^!)");
+  // Subscribed later: the deadline is the frame of the subscription.
+  auto e2 = ts.cold("-a|");
+  ts.expect_observable(e2 | ops::timeout(0ms, ts), "---^").to_be("---#", timeout_error());
+  // A cold value in its first frame is queued while subscribing, before the timer (as in RxJS).
+  ts.expect_observable(ts.cold("a---b|") | ops::timeout(0ms, ts)).to_be("a---b|");
+  // A negative duration counts as zero.
+  ts.expect_observable(ts.cold("-a|") | ops::timeout(-4ms, ts)).to_be("#", timeout_error());
+  require_ok(ts);
+}
+
+TEST_CASE("marbles: timeout(0) - a synchronous source passes, and has no deadline after it") {
+  TestScheduler ts;
+  const auto sync = rxsync::just('a', 'b');
+  ts.expect_observable(sync | ops::timeout(0ms, ts)).to_be("(ab|)");
+  // RxJS re-arms its timer after a value only for a positive duration: the values that follow
+  // a synchronous one may come at any time.
+  auto e1 = ts.cold("----b---c|");
+  ts.expect_observable(e1 | ops::start_with('a') | ops::timeout(0ms, ts)).to_be("a---b---c|");
+  ts.expect_subscriptions(e1.subscriptions()).to_be("^--------!");
+  require_ok(ts);
+}
+
+TEST_CASE("marbles: timeout(0) - a hot value in the subscription frame comes first and passes") {
+  TestScheduler ts;
+  // The hot 'a' was queued before the subscription armed the timer for the same frame.
+  auto e1 = ts.hot("a----b--|");
+  ts.expect_observable(e1 | ops::timeout(0ms, ts)).to_be("a----b--|");
+  require_ok(ts);
+}
+
 // ---- observe_on ---------------------------------------------------------------------------------
 
 TEST_CASE("marbles: observe_on on the test scheduler keeps every event in its frame") {
@@ -422,6 +457,16 @@ TEST_CASE("RxJS delay: empty and silent sources complete at once (RxJS 7)") {
   TestScheduler ts;
   ts.expect_observable(ts.cold("|") | ops::delay(3ms, ts)).to_be("|");
   ts.expect_observable(ts.hot("----|") | ops::delay(3ms, ts)).to_be("----|");
+  require_ok(ts);
+}
+
+TEST_CASE("marbles: delay - a negative duration counts as zero (RxJS timer semantics)") {
+  TestScheduler ts;
+  auto e1 = ts.hot("--a------b---|");
+  ts.expect_observable(e1 | ops::delay(-3ms, ts)).to_be("--a------b---|");
+  ts.expect_observable(e1 | ops::delay(0ms, ts)).to_be("--a------b---|");
+  // Each value still goes through the scheduler, after what that frame had already queued.
+  ts.expect_observable(e1 | ops::merge(e1 | ops::delay(-3ms, ts))).to_be("--(aa)---(bb)|");
   require_ok(ts);
 }
 

@@ -9,6 +9,7 @@
 #include <rxsync/testing/marbles.hpp>
 
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -146,4 +147,24 @@ TEST_CASE("RxJS retry: resubscribes to a cold source at the frame of each error"
   ts.expect_subscriptions(source.subscriptions())
       .to_be({"^-------!", "--------^-------!", "----------------^-------!"});
   require_ok(ts);
+}
+
+TEST_CASE("marbles: retry lets go of a hot source once unsubscribed") {
+  // A hot observable keeps its subscribers until its next event, and there is none after the
+  // unsubscription: retry's state (held by that subscriber) must not hold the source too.
+  auto witness = std::make_shared<int>(0);
+  const std::weak_ptr<int> weak = witness;
+  {
+    TestScheduler ts;
+    auto e1 = ts.hot("-a-x-b------");
+    auto src = e1 | ops::map([witness](char c) {
+                 if (c == 'x') throw std::runtime_error("x");
+                 return static_cast<char>(c + *witness);
+               });
+    witness.reset();
+    ts.expect_observable(src | ops::retry(1), "--------!").to_be("-a---b--");
+    ts.expect_subscriptions(e1.subscriptions()).to_be({"^--!", "---^----!"});
+    require_ok(ts);
+  }
+  CHECK(weak.expired());
 }

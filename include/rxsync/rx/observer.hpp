@@ -263,6 +263,53 @@ class SerialSubscription final : public SubscriptionState {
   Subscription current_;
 };
 
+// A SerialSubscription that also keeps what the operator needs to start the next resource
+// (retry's source, switch_map's projection) and drops it when disposed. Operators whose sinks
+// own their state must not keep such a thing once the subscription is over: a source that keeps
+// its subscribers (a subject only flags an unsubscribed node until its next emission) would
+// hold the state, the state would hold the source, and neither would ever be freed. get() hands
+// out a shared reference, used without the lock: the call may re-enter (unsubscribe, dispose
+// this slot) and must not see the value destroyed under it. Thread-safe.
+template <class V>
+class SerialSlot final : public SubscriptionState {
+ public:
+  explicit SerialSlot(std::shared_ptr<V> value) noexcept : value_(std::move(value)) {}
+
+  void set(Subscription s) {
+    Subscription old;
+    {
+      std::lock_guard lock(mutex_);
+      if (!is_disposed()) {
+        old = std::exchange(current_, std::move(s));
+        s = Subscription();
+      }
+    }
+    old.unsubscribe();
+    s.unsubscribe();  // non-empty only when we were already disposed
+  }
+  // Null once disposed.
+  std::shared_ptr<V> get() const {
+    std::lock_guard lock(mutex_);
+    return value_;
+  }
+
+ private:
+  void dispose() noexcept override {
+    Subscription taken;
+    std::shared_ptr<V> dropped;
+    {
+      std::lock_guard lock(mutex_);
+      taken = std::move(current_);
+      dropped = std::move(value_);
+    }
+    taken.unsubscribe();
+    // `dropped` is released last and outside the lock: it may be what frees a whole chain.
+  }
+  mutable std::mutex mutex_;
+  Subscription current_;
+  std::shared_ptr<V> value_;
+};
+
 // A sink with its own DisposableList nested inside the downstream's: what an operator gives its
 // upstream when it must be able to cut that upstream off alone (take, switch_map's inner
 // source, one attempt of retry). Disposed when the downstream is, or by cut().

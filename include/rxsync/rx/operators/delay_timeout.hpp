@@ -2,12 +2,15 @@
 // delay, timeout, observe_on.
 //
 // delay shifts every value by d (completion follows the last delayed value; errors are not
-// delayed, as in RxJS). timeout errors with rxsync::TimeoutError when no value arrives within d
-// of the subscription or of the previous value. observe_on re-emits every event from actions on
-// the given scheduler, in order. All timers go through the scheduler, which must outlive the
-// subscription; unsubscribing cancels them. State is guarded by a mutex.
+// delayed, as in RxJS). A negative d counts as zero: RxJS builds delay on timer, which clamps
+// it. timeout errors with rxsync::TimeoutError when no value arrives within d of the
+// subscription or of the previous value; with d <= 0 only the first value has a deadline (as in
+// RxJS, which re-arms its timer after a value only for a positive d). observe_on re-emits every
+// event from actions on the given scheduler, in order. All timers go through the scheduler, which
+// must outlive the subscription; unsubscribing cancels them. State is guarded by a mutex.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <exception>
@@ -15,7 +18,6 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
-#include <string>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -121,7 +123,12 @@ struct TimeoutState : TimedStateBase<O, S>, std::enable_shared_from_this<Timeout
   void on_next(const T& v) {
     std::lock_guard lock(this->mutex);
     if (this->done) return;
-    arm();
+    if (this->duration > Duration::zero()) {
+      arm();
+    } else {  // the first value met the deadline, and there is none for the values after it
+      ++generation;
+      this->timer->set(Subscription());
+    }
     this->down.on_next(v);
   }
   void on_error(std::exception_ptr e) {
@@ -210,24 +217,22 @@ struct ObserveOnState : TimedStateBase<O, S>,
 
 namespace ops {
 
-// Emits each value `d` later.
+// Emits each value `d` later, from a scheduler action even when `d` is zero or negative (which
+// counts as zero, like rxsync::timer and RxJS).
 template <class S>
 auto delay(Duration d, S& scheduler) {
   static_assert(check_scheduler<S>());
-  detail::check_non_negative("rxsync::ops::delay: duration", d);
-  return detail::timed_operator<detail::DelayState>(scheduler, d);
+  return detail::timed_operator<detail::DelayState>(scheduler, std::max(d, Duration::zero()));
 }
 
 // Errors with TimeoutError if `d` passes without a value (measured from the subscription, then
-// from each value), like RxJS timeout(d).
+// from each value), like RxJS timeout(d). With `d` zero (a negative `d` counts as zero, as RxJS's
+// scheduling treats it), the error comes from an action scheduled at the subscription unless a
+// value arrives first, e.g. synchronously during subscribe; after a value it never comes.
 template <class S>
 auto timeout(Duration d, S& scheduler) {
   static_assert(check_scheduler<S>());
-  if (d <= Duration::zero()) {
-    throw std::invalid_argument("rxsync::ops::timeout: duration must be > 0, got " +
-                                std::to_string(d.count()) + "ns");
-  }
-  return detail::timed_operator<detail::TimeoutState>(scheduler, d);
+  return detail::timed_operator<detail::TimeoutState>(scheduler, std::max(d, Duration::zero()));
 }
 
 // Delivers every event from an action on `scheduler` (in order, serialized).

@@ -1,12 +1,14 @@
 // rxsync/rx/operators/retry_operators.hpp - resubscribe to the source after an error: retry(n) and
 // retry_with_backoff(policy, scheduler).
 //
-// Each attempt is a separate subscription to a copy of the source held by the subscriber.
-// retry(n) resubscribes at once, up to n times (a synchronous failure loops instead of
-// recursing). retry_with_backoff waits policy.next_delay() on the scheduler before each new
-// attempt and gives up (forwarding the error) when it returns nullopt; the policy is copied per
-// subscription and reset() whenever a value arrives, so delays grow only over consecutive
-// failures. The scheduler must outlive the subscription; unsubscribing cancels a pending retry.
+// Each attempt is a separate subscription to the source. The subscriber keeps the source only
+// while its subscription lasts: a source that keeps its subscribers (a subject) would otherwise
+// keep the subscriber, and the subscriber the source, alive for good. retry(n) resubscribes at
+// once, up to n times (a synchronous failure loops instead of recursing). retry_with_backoff waits
+// policy.next_delay() on the scheduler before each new attempt and gives up (forwarding the error)
+// when it returns nullopt; the policy is copied per subscription and reset() whenever a value
+// arrives, so delays grow only over consecutive failures. The scheduler must outlive the
+// subscription; unsubscribing cancels a pending retry.
 #pragma once
 
 #include <cstddef>
@@ -29,9 +31,14 @@ enum class RetryDecision { give_up, now, scheduled };
 
 // One subscriber's retry loop. After a failed attempt, Policy::on_error(state) decides: give
 // up, retry now (the state does it, outside the policy), or it scheduled the next attempt.
+// The attempt's sink owns this state, so the source is held in `attempt`, which drops it when
+// the downstream is disposed (unsubscribe or terminal event).
 template <class Src, class O, class Policy>
 struct RetryState : std::enable_shared_from_this<RetryState<Src, O, Policy>> {
-  RetryState(Src s, O d, Policy p) : src(std::move(s)), down(std::move(d)), policy(std::move(p)) {
+  RetryState(std::shared_ptr<const Src> s, O d, Policy p)
+      : down(std::move(d)),
+        policy(std::move(p)),
+        attempt(std::make_shared<SerialSlot<const Src>>(std::move(s))) {
     down.add(Subscription(attempt));
   }
 
@@ -39,10 +46,12 @@ struct RetryState : std::enable_shared_from_this<RetryState<Src, O, Policy>> {
     do {
       again = false;
       if (down.is_disposed()) return;
+      std::shared_ptr<const Src> src = attempt->get();
+      if (!src) return;
       auto own = std::make_shared<DisposableList>();
       attempt->set(Subscription(own));
       subscribing = true;
-      src.subscribe_observer(AttemptSink{this->shared_from_this(), std::move(own)});
+      src->subscribe_observer(AttemptSink{this->shared_from_this(), std::move(own)});
       subscribing = false;
     } while (again);
   }
@@ -99,10 +108,9 @@ struct RetryState : std::enable_shared_from_this<RetryState<Src, O, Policy>> {
     std::shared_ptr<DisposableList> own_;
   };
 
-  Src src;
   O down;
   Policy policy;
-  std::shared_ptr<SerialSubscription> attempt = std::make_shared<SerialSubscription>();
+  std::shared_ptr<SerialSlot<const Src>> attempt;  // the live attempt or pending retry
   bool subscribing = false;
   bool again = false;
 };
@@ -133,9 +141,11 @@ struct BackoffRetry {
   }
 };
 
+// The source is shared by the subscriptions (subscribing to it does not modify it), so each one
+// can hold it, and let go of it, without a copy.
 template <class Src, class Policy>
 struct RetryStrategy {
-  Src src;
+  std::shared_ptr<const Src> src;
   Policy policy;
   template <class O>
   void subscribe(O obs) const {
@@ -151,7 +161,8 @@ struct RetryOperator : OperatorBase {
   auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
     using St = RetryStrategy<std::remove_cvref_t<Src>, Policy>;
-    return make_static_observable<T>(St{std::forward<Src>(src), policy});
+    return make_static_observable<T>(
+        St{std::make_shared<const std::remove_cvref_t<Src>>(std::forward<Src>(src)), policy});
   }
 };
 

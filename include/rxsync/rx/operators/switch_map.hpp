@@ -21,10 +21,15 @@ namespace detail {
 
 template <class O, class F>
 struct SwitchState {
-  SwitchState(O d, const F& fn) : down(std::move(d)), f(fn) { down.add(Subscription(current)); }
+  using Projection = F;
+  SwitchState(O d, const F& fn)
+      : down(std::move(d)), current(std::make_shared<SerialSlot<F>>(std::make_shared<F>(fn))) {
+    down.add(Subscription(current));
+  }
   O down;
-  F f;
-  std::shared_ptr<SerialSubscription> current = std::make_shared<SerialSubscription>();
+  // The live inner subscription and the projection, both dropped when the downstream is
+  // disposed: the projection may hold an inner source (a subject) that holds this state.
+  std::shared_ptr<SerialSlot<F>> current;
   std::shared_ptr<DisposableList> inner;  // the live inner subscription, if any
   bool outer_done = false;
 };
@@ -64,13 +69,16 @@ class SwitchOuterSink {
   template <class V>
   void on_next(const V& v) {
     auto& st = *state_;
-    using Inner = std::decay_t<std::invoke_result_t<decltype(st.f)&, const V&>>;
+    using F = typename State::Projection;
+    using Inner = std::decay_t<std::invoke_result_t<F&, const V&>>;
     // The previous inner ends before f runs (RxJS order): its teardown comes first, and what
     // f does cannot reach the downstream through it.
     st.current->set(Subscription());
+    const std::shared_ptr<F> f = st.current->get();
+    if (!f) return;  // the subscription has ended
     std::optional<Inner> inner;
     try {
-      inner.emplace(st.f(v));
+      inner.emplace((*f)(v));
     } catch (...) {
       st.down.on_error(std::current_exception());
       return;
