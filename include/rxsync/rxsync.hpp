@@ -55,3 +55,4 @@
 #include <rxsync/sync/sync_service.hpp>
 #include <rxsync/sync/sync_status.hpp>
 #include <rxsync/sync/sync_types.hpp>
+#include <rxsync/version.hpp>
