@@ -1,4 +1,4 @@
-// rxsync/version.hpp - the library's version.
+// rxsync/version.hpp - the library's version, and the inline namespace its names live in.
 //
 // The version is written here and nowhere else: CMakeLists.txt reads the three numbers below
 // for project(VERSION), and so the CMake package version and rxsync.pc, and conanfile.py reads
@@ -18,6 +18,8 @@
 #define RXSYNC_VERSION \
   (RXSYNC_VERSION_MAJOR * 10000 + RXSYNC_VERSION_MINOR * 100 + RXSYNC_VERSION_PATCH)
 
+#define RXSYNC_DETAIL_STRINGIFY_IMPL(x) #x
+#define RXSYNC_DETAIL_STRINGIFY(x) RXSYNC_DETAIL_STRINGIFY_IMPL(x)
 #define RXSYNC_DETAIL_VERSION_STRING_IMPL(major, minor, patch) #major "." #minor "." #patch
 #define RXSYNC_DETAIL_VERSION_STRING(major, minor, patch) \
   RXSYNC_DETAIL_VERSION_STRING_IMPL(major, minor, patch)
@@ -25,3 +27,18 @@
 // "<major>.<minor>.<patch>"
 #define RXSYNC_VERSION_STRING \
   RXSYNC_DETAIL_VERSION_STRING(RXSYNC_VERSION_MAJOR, RXSYNC_VERSION_MINOR, RXSYNC_VERSION_PATCH)
+
+#define RXSYNC_DETAIL_ABI_NAME_IMPL(major, minor) v##major##_##minor
+#define RXSYNC_DETAIL_ABI_NAME(major, minor) RXSYNC_DETAIL_ABI_NAME_IMPL(major, minor)
+
+// Every public name is declared in `namespace rxsync::inline RXSYNC_ABI_NAMESPACE` (v0_1 for
+// 0.1.x): users write rxsync::Observable<int>, the compiler and the linker see
+// rxsync::v0_1::Observable<int>. Parts of one program built against versions whose layouts may
+// differ (another major or minor version) then get distinct symbols: where they pass rxsync
+// types to each other they fail to link, elsewhere each keeps its own copy of the inline
+// functions, instead of the linker silently picking one whose class layouts do not match the
+// other's. Patch releases keep layouts and signatures, so they share the namespace.
+#define RXSYNC_ABI_NAMESPACE RXSYNC_DETAIL_ABI_NAME(RXSYNC_VERSION_MAJOR, RXSYNC_VERSION_MINOR)
+
+// "v0_1", for messages that show type names (the ABI namespace is left out of them).
+#define RXSYNC_ABI_NAMESPACE_STRING RXSYNC_DETAIL_STRINGIFY(RXSYNC_ABI_NAMESPACE)

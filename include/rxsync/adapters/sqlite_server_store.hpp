@@ -34,6 +34,7 @@
 #include <rxsync/sync/server_store.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct SqliteServerStoreOptions {
   bool durable = true;  // synchronous=FULL; false: NORMAL (see above)
@@ -354,4 +355,5 @@ class SqliteServerStore final : public ServerStore {
       each_, begin_, commit_, rollback_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -23,8 +23,10 @@
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct CacheStats {
   std::uint64_t hits = 0;
@@ -565,4 +567,5 @@ class LruCache {
   CacheStats stats_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -20,8 +20,10 @@
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/time.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // What the persist predicate sees about an entry.
 struct CacheEntryInfo {
@@ -227,4 +229,5 @@ class TieredCache {
   StorageTierStats storage_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

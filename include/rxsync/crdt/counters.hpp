@@ -12,8 +12,10 @@
 
 #include <rxsync/crdt/vector_clock.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // Grow-only counter. Space: one entry per actor that ever incremented.
 template <class Actor = std::string>
@@ -102,4 +104,5 @@ class PNCounter {
   GCounter<Actor> down_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -20,8 +20,10 @@
 
 #include <rxsync/crdt/vector_clock.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 template <class Actor = std::string>
 struct Dot {
@@ -194,4 +196,5 @@ class DotMap {
   std::map<Key, Entries> map_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -10,8 +10,10 @@
 
 #include <rxsync/crdt/dot_context.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // Enable wins: a pin concurrent with an unpin stays pinned; an unpin made after seeing the pin
 // unpins. enable() mints a dot; disable() removes the dots it has seen (so a concurrent enable,
@@ -94,4 +96,5 @@ class DisableWinsFlag {
   DotMap<detail::Unit, bool, Actor> kernel_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -16,8 +16,10 @@
 
 #include <rxsync/crdt/vector_clock.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 template <class T>
 struct MergeResult {
@@ -345,4 +347,5 @@ MergeResult<Versioned<T, Actor>> resolve(const Versioned<T, Actor>& local,
   });
 }
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -18,8 +18,10 @@
 
 #include <rxsync/crdt/dot_context.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // V: default-constructible (the state a new key starts from), with merge(const V&), operator==
 // and a binary form.
@@ -103,4 +105,5 @@ class OrMap {
   std::map<K, V> values_;  // also holds the values of erased keys (see the class comment)
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -15,8 +15,10 @@
 #include <rxsync/core/time.hpp>
 #include <rxsync/crdt/dot_context.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // Last writer wins by (timestamp, actor), then by value, so the winner never depends on the
 // order of merges. Timestamps are rxsync::TimePoint values passed in by the caller (from a
@@ -167,4 +169,5 @@ class MvRegister {
   DotMap<T, detail::Unit, Actor> kernel_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

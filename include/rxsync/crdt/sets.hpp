@@ -13,8 +13,10 @@
 
 #include <rxsync/crdt/dot_context.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // Add-wins observed-remove set. An add concurrent with a remove of the same element keeps it.
 // T must be totally ordered (std::map key). Cost: O(live elements + actors).
@@ -111,4 +113,5 @@ class RemoveWinsSet {
   DotMap<T, bool, Actor> kernel_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

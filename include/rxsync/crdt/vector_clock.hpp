@@ -17,8 +17,10 @@
 #include <vector>
 
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 enum class Causality { equal, before, after, concurrent };
 
@@ -261,4 +263,5 @@ class VectorClock {
   std::vector<Entry> entries_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

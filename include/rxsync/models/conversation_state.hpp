@@ -16,8 +16,10 @@
 #include <rxsync/crdt/merge.hpp>
 #include <rxsync/crdt/registers.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // What a UI shows.
 struct Conversation {
@@ -152,4 +154,5 @@ class ConversationState {
   MaxRegister<TimePoint> last_modified_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -30,8 +30,11 @@
 #include <rxsync/rx/subjects/publish_subject.hpp>
 #include <rxsync/storage/codec.hpp>
 #include <rxsync/sync/sync_types.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net {
 
 template <class Key, class Value, class Sched, class Codec = DefaultCodec>
 class NetTransport {
@@ -262,4 +265,6 @@ class NetTransport {
   std::shared_ptr<State> state_;
 };
 
-}  // namespace rxsync::net
+}  // namespace net
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -19,8 +19,10 @@
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 enum class Jitter { none, full, equal, decorrelated, proportional };
 
@@ -227,4 +229,5 @@ class FixedDelays {
 static_assert(check_backoff_policy<ExponentialBackoff<>>());
 static_assert(check_backoff_policy<FixedDelays>());
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

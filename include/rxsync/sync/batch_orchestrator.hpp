@@ -29,8 +29,10 @@
 #include <rxsync/rx/subjects/publish_subject.hpp>
 #include <rxsync/rx/subjects/replay_subject.hpp>
 #include <rxsync/sync/batch_types.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // Batch rule: the window opens at the first request of a batch (it is not a debounce); a batch
 // is sent when the window ends, at once when it holds `max_batch` distinct keys, or on
@@ -614,4 +616,5 @@ class BatchOrchestrator {
   std::shared_ptr<Core> core_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

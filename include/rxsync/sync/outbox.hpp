@@ -24,8 +24,10 @@
 #include <rxsync/core/time.hpp>
 #include <rxsync/storage/codec.hpp>
 #include <rxsync/storage/detail/crc32c.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct OutboxOptions {
   // Namespaces the outbox's keys so one Storage can hold several outboxes and other data.
@@ -279,4 +281,5 @@ class Outbox {
   OutboxRecoveryReport report_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -29,8 +29,10 @@
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>
 #include <rxsync/sync/call_result.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct ResilientClientOptions {
   Duration call_timeout = std::chrono::seconds(10);    // per attempt
@@ -413,4 +415,5 @@ class ResilientClient {
   std::shared_ptr<Core> core_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -21,8 +21,10 @@
 
 #include <rxsync/core/lifetime_guard.hpp>
 #include <rxsync/sync/detail/sync_core.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 template <class Key, class Value, class Transport, class Store, class Sched,
           class Merge = CrdtMerge, class Codec = DefaultCodec, class Hash = std::hash<Key>>
@@ -166,4 +168,5 @@ SyncService<Key, Value, Transport, Store, Sched, Merge> make_sync_service(
       scheduler, transport, storage, std::move(options), std::move(merge));
 }
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -28,8 +28,10 @@
 #include <rxsync/sync/server_core.hpp>
 #include <rxsync/sync/server_store.hpp>
 #include <rxsync/sync/sync_types.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct SimNetworkOptions {
   double loss = 0.0;         // probability that one message (request or response) is lost
@@ -321,4 +323,5 @@ class SimNetwork {
   std::shared_ptr<const char> alive_ = std::make_shared<const char>('\0');
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -14,8 +14,10 @@
 
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/subject_core.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 template <class T, class Policy = SingleThreaded>
 class BehaviorSubject : public detail::ObservableMixin<BehaviorSubject<T, Policy>, T> {
@@ -70,4 +72,5 @@ class BehaviorSubject : public detail::ObservableMixin<BehaviorSubject<T, Policy
 template <class T>
 using SynchronizedBehaviorSubject = BehaviorSubject<T, Synchronized>;
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -14,8 +14,10 @@
 
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/subject_core.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 template <class T, class Policy = SingleThreaded>
 class PublishSubject : public detail::ObservableMixin<PublishSubject<T, Policy>, T> {
@@ -57,4 +59,5 @@ class PublishSubject : public detail::ObservableMixin<PublishSubject<T, Policy>,
 template <class T>
 using SynchronizedPublishSubject = PublishSubject<T, Synchronized>;
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -22,8 +22,10 @@
 #include <rxsync/core/time.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/subject_core.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 template <class T, class Policy = SingleThreaded>
 class ReplaySubject : public detail::ObservableMixin<ReplaySubject<T, Policy>, T> {
@@ -126,4 +128,5 @@ class ReplaySubject : public detail::ObservableMixin<ReplaySubject<T, Policy>, T
 template <class T>
 using SynchronizedReplaySubject = ReplaySubject<T, Synchronized>;
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

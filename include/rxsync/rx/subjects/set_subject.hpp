@@ -15,8 +15,10 @@
 
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/subject_core.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 template <class T, class Policy = SingleThreaded>
 class SetSubject : public detail::ObservableMixin<SetSubject<T, Policy>, std::set<T>> {
@@ -107,4 +109,5 @@ class SetSubject : public detail::ObservableMixin<SetSubject<T, Policy>, std::se
 template <class T>
 using SynchronizedSetSubject = SetSubject<T, Synchronized>;
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync
