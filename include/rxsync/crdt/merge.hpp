@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <rxsync/crdt/vector_clock.hpp>
+#include <rxsync/fwd/crdt/merge.hpp>
 #include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
@@ -271,7 +272,8 @@ RecordMerger<T, Rules...> record_merger(Rules... rules) {
 
 // A value with the vector clock of the updates it contains. Tick the clock on every local update
 // (update() does both). A plain value type; not thread-safe.
-template <class T, class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/crdt/merge.hpp>.
+template <class T, class Actor>
 struct Versioned {
   static constexpr std::uint8_t kTag = 0x76;  // 'v'
 

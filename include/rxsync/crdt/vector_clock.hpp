@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include <rxsync/fwd/crdt/vector_clock.hpp>
 #include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
@@ -39,7 +40,8 @@ inline const char* to_string(Causality c) noexcept {
 }
 
 // Actor: any totally ordered, copyable type with a binary form (std::string, integer ids...).
-template <class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/crdt/vector_clock.hpp>.
+template <class Actor>
 class VectorClock {
  public:
   using Entry = std::pair<Actor, std::uint64_t>;

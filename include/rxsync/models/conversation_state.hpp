@@ -15,6 +15,7 @@
 #include <rxsync/crdt/flags.hpp>
 #include <rxsync/crdt/merge.hpp>
 #include <rxsync/crdt/registers.hpp>
+#include <rxsync/fwd/models/conversation_state.hpp>
 #include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
@@ -63,7 +64,8 @@ inline auto conversation_merger() {
       field(&Conversation::last_modified, mp::Max{}));
 }
 
-template <class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/models/conversation_state.hpp>.
+template <class Actor>
 class ConversationState {
  public:
   static constexpr std::uint8_t kTag = 0x43;  // 'C'

@@ -22,6 +22,7 @@
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/function.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/fwd/sync/outbox.hpp>
 #include <rxsync/storage/codec.hpp>
 #include <rxsync/storage/detail/crc32c.hpp>
 #include <rxsync/version.hpp>
@@ -47,8 +48,8 @@ struct OutboxRecoveryReport {
   std::vector<OutboxCorruptRecord> corrupt;  // skipped, left in storage for inspection
 };
 
-template <class Key, class Value, class Store, class Codec = DefaultCodec,
-          class Hash = std::hash<Key>>
+// Default template arguments: in <rxsync/fwd/sync/outbox.hpp>.
+template <class Key, class Value, class Store, class Codec, class Hash>
 class Outbox {
   static_assert(check_storage<Store>());
   static_assert(check_codec<Codec, Key>());

@@ -21,6 +21,7 @@
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/subscription.hpp>
+#include <rxsync/fwd/testing/sim_network.hpp>
 #include <rxsync/resilience/backoff.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>
 #include <rxsync/rx/subjects/publish_subject.hpp>
@@ -81,8 +82,8 @@ struct SimNetworkStats {
   std::uint64_t conflicts_merged = 0;  // pushes merged with a concurrent state on the server
 };
 
-template <class Key, class Value, class Sched, class Merge = CrdtMerge, class Hash = std::hash<Key>,
-          class Codec = DefaultCodec>
+// Default template arguments: in <rxsync/fwd/testing/sim_network.hpp>.
+template <class Key, class Value, class Sched, class Merge, class Hash, class Codec>
 class SimNetwork {
   static_assert(check_scheduler<Sched>());
   static_assert(MergePolicy<Merge, Value>,

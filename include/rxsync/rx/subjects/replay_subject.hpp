@@ -20,6 +20,7 @@
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/fwd/rx/subjects/replay_subject.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/subject_core.hpp>
 #include <rxsync/version.hpp>
@@ -27,7 +28,8 @@
 namespace rxsync {
 inline namespace RXSYNC_ABI_NAMESPACE {
 
-template <class T, class Policy = SingleThreaded>
+// Default template arguments: in <rxsync/fwd/rx/subjects/replay_subject.hpp>.
+template <class T, class Policy>
 class ReplaySubject : public detail::ObservableMixin<ReplaySubject<T, Policy>, T> {
   struct Entry {
     T value;
