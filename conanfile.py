@@ -4,11 +4,12 @@
 #
 #   conan create . --build=missing      builds test_package/ against the new package
 import os
+import re
 
 from conan import ConanFile
-from conan.errors import ConanInvalidConfiguration
+from conan.errors import ConanException, ConanInvalidConfiguration
 from conan.tools.build import check_min_cppstd
-from conan.tools.files import copy
+from conan.tools.files import copy, load
 from conan.tools.layout import basic_layout
 
 required_conan_version = ">=2.0"
@@ -16,9 +17,8 @@ required_conan_version = ">=2.0"
 
 class RxsyncConan(ConanFile):
     name = "rxsync"
-    # Keep in step with project(VERSION) in CMakeLists.txt and ports/rxsync/vcpkg.json
-    # (scripts/consumer-tests checks that the three agree).
-    version = "0.1.0"
+    # No version attribute: set_version() reads it from include/rxsync/version.hpp, the one
+    # place it is written (ports/rxsync/vcpkg.json repeats it; tests/packaging checks they agree).
     description = ("Header-only C++20 library for keeping state in sync across devices and "
                    "services: reactive core, resilience, CRDT merge and a sync engine")
     license = "MIT"
@@ -33,6 +33,21 @@ class RxsyncConan(ConanFile):
     # CMakeLists.txt and cmake/ travel with the sources so the package can also be built with
     # the project's own install rules; the package itself is made by copying (see package()).
     exports_sources = "include/*", "CMakeLists.txt", "cmake/*", "LICENSE"
+
+    def set_version(self):
+        header = load(self, os.path.join(self.recipe_folder, "include", "rxsync", "version.hpp"))
+        parts = []
+        for part in ("MAJOR", "MINOR", "PATCH"):
+            found = re.search(rf"^#define RXSYNC_VERSION_{part} ([0-9]+)$", header, re.MULTILINE)
+            if not found:
+                raise ConanException(f"include/rxsync/version.hpp: no RXSYNC_VERSION_{part}")
+            parts.append(found.group(1))
+        version = ".".join(parts)
+        # A --version on the command line that disagrees with the headers would label the
+        # package with a version its own RXSYNC_VERSION contradicts.
+        if self.version and str(self.version) != version:
+            raise ConanException(f"--version {self.version} does not match the headers' {version}")
+        self.version = version
 
     def layout(self):
         basic_layout(self, src_folder=".")

@@ -22,6 +22,7 @@
 #include <rxsync/crdt/registers.hpp>
 #include <rxsync/crdt/sets.hpp>
 #include <rxsync/crdt/vector_clock.hpp>
+#include <rxsync/fwd.hpp>
 #include <rxsync/models/chat_thread.hpp>
 #include <rxsync/models/conversation_state.hpp>
 #include <rxsync/models/demo_document.hpp>
@@ -55,3 +56,4 @@
 #include <rxsync/sync/sync_service.hpp>
 #include <rxsync/sync/sync_status.hpp>
 #include <rxsync/sync/sync_types.hpp>
+#include <rxsync/version.hpp>

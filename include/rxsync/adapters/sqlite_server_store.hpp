@@ -34,6 +34,7 @@
 #include <rxsync/sync/server_store.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct SqliteServerStoreOptions {
   bool durable = true;  // synchronous=FULL; false: NORMAL (see above)
@@ -382,4 +383,5 @@ class SqliteServerStore final : public ServerStore {
   Ladder read_rows_, write_rows_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -21,8 +21,10 @@
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/lifetime_guard.hpp>
 #include <rxsync/storage/detail/visitor_guard.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct SqliteStorageOptions {
   std::string table = "rxsync_kv";  // several storages may share one database file
@@ -178,4 +180,5 @@ class SqliteStorage {
 
 static_assert(check_storage<SqliteStorage>());
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -23,8 +23,11 @@
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/fwd/cache/lru_cache.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct CacheStats {
   std::uint64_t hits = 0;
@@ -69,7 +72,8 @@ concept DefaultStringLookup =
 // neither. Pointers returned by get/peek/put stay valid until that entry leaves the cache.
 // TTL reads the clock of a Scheduler passed at construction; expired entries are dropped when
 // looked up, when they reach the LRU end, or by purge_expired(). Not thread-safe; move-only.
-template <class K, class V, class Hash = std::hash<K>, class Eq = std::equal_to<K>>
+// Default template arguments: in <rxsync/fwd/cache/lru_cache.hpp>.
+template <class K, class V, class Hash, class Eq>
 class LruCache {
  public:
   using value_type = std::pair<const K, V>;
@@ -565,4 +569,5 @@ class LruCache {
   CacheStats stats_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -19,9 +19,12 @@
 #include <rxsync/cache/lru_cache.hpp>
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/fwd/cache/tiered_cache.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // What the persist predicate sees about an entry.
 struct CacheEntryInfo {
@@ -70,8 +73,8 @@ struct TieredCacheStats {
 // Keys go to storage as key_prefix + Codec::encode(key); values as [varint expiry ns + 1, or 0
 // for none][Codec::encode(value)]. Not thread-safe (like LruCache); `storage` and `clock` must
 // outlive the cache.
-template <class K, class V, class Store, class Sched, class Codec = DefaultCodec,
-          class Persist = PersistAlways, class Hash = std::hash<K>>
+// Default template arguments: in <rxsync/fwd/cache/tiered_cache.hpp>.
+template <class K, class V, class Store, class Sched, class Codec, class Persist, class Hash>
 class TieredCache {
   static_assert(check_storage<Store>());
   static_assert(check_codec<Codec, K>());
@@ -227,4 +230,5 @@ class TieredCache {
   StorageTierStats storage_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

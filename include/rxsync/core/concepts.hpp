@@ -12,8 +12,10 @@
 
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 struct NoopAction {
@@ -173,4 +175,5 @@ consteval bool check_backoff_policy() {
   return true;
 }
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -13,7 +13,10 @@
 #include <type_traits>
 #include <utility>
 
+#include <rxsync/version.hpp>
+
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 template <class Signature>
 class MoveOnlyFunction;
@@ -124,4 +127,5 @@ class MoveOnlyFunction<R(Args...)> {
   const VTable* vtable_ = nullptr;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

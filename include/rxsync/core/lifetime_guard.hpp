@@ -13,7 +13,10 @@
 #include <cstdlib>
 #include <utility>
 
+#include <rxsync/version.hpp>
+
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 class LifetimeGuard {
  public:
@@ -77,4 +80,5 @@ LifetimeGuard::Lease lease_lifetime(T& object) {
   }
 }
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -14,7 +14,10 @@
 #include <utility>
 #include <vector>
 
+#include <rxsync/version.hpp>
+
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -189,4 +192,5 @@ class CompositeSubscription {
   std::shared_ptr<State> state_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -7,7 +7,10 @@
 
 #include <chrono>
 
+#include <rxsync/version.hpp>
+
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 using Duration = std::chrono::nanoseconds;
 using TimePoint = std::chrono::time_point<std::chrono::steady_clock, Duration>;
@@ -30,4 +33,5 @@ constexpr Duration times_saturated(Duration d, Duration::rep n) noexcept {
 }
 }  // namespace detail
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -11,12 +11,16 @@
 #include <string_view>
 
 #include <rxsync/crdt/vector_clock.hpp>
+#include <rxsync/fwd/crdt/counters.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // Grow-only counter. Space: one entry per actor that ever incremented.
-template <class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/crdt/counters.hpp>.
+template <class Actor>
 class GCounter {
  public:
   static constexpr std::uint8_t kTag = 0x47;  // 'G'
@@ -50,7 +54,8 @@ class GCounter {
 };
 
 // Counter that goes both ways: two grow-only counters, value = increments - decrements.
-template <class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/crdt/counters.hpp>.
+template <class Actor>
 class PNCounter {
  public:
   static constexpr std::uint8_t kTag = 0x50;  // 'P'
@@ -102,4 +107,5 @@ class PNCounter {
   GCounter<Actor> down_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

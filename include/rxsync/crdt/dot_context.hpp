@@ -19,11 +19,15 @@
 #include <vector>
 
 #include <rxsync/crdt/vector_clock.hpp>
+#include <rxsync/fwd/crdt/dot_context.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
-template <class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/crdt/dot_context.hpp>.
+template <class Actor>
 struct Dot {
   Actor actor;
   std::uint64_t counter = 0;
@@ -51,7 +55,8 @@ struct Unit {
 }  // namespace detail
 
 // Key -> live dots (each with a payload), plus the causal context.
-template <class Key, class Payload, class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/crdt/dot_context.hpp>.
+template <class Key, class Payload, class Actor>
 class DotMap {
  public:
   using DotT = Dot<Actor>;
@@ -194,4 +199,5 @@ class DotMap {
   std::map<Key, Entries> map_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

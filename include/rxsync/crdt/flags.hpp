@@ -9,14 +9,18 @@
 #include <string_view>
 
 #include <rxsync/crdt/dot_context.hpp>
+#include <rxsync/fwd/crdt/flags.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // Enable wins: a pin concurrent with an unpin stays pinned; an unpin made after seeing the pin
 // unpins. enable() mints a dot; disable() removes the dots it has seen (so a concurrent enable,
 // whose dot it has not seen, survives).
-template <class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/crdt/flags.hpp>.
+template <class Actor>
 class EnableWinsFlag {
  public:
   static constexpr std::uint8_t kTag = 0x45;  // 'E'
@@ -53,7 +57,8 @@ class EnableWinsFlag {
 // Disable wins: both writes mint a dot carrying the written value; the flag is on only when
 // every surviving (concurrent) write says on. A disable concurrent with an enable wins; an enable
 // made after seeing the disable enables.
-template <class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/crdt/flags.hpp>.
+template <class Actor>
 class DisableWinsFlag {
  public:
   static constexpr std::uint8_t kTag = 0x44;  // 'D'
@@ -94,4 +99,5 @@ class DisableWinsFlag {
   DotMap<detail::Unit, bool, Actor> kernel_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -15,9 +15,12 @@
 #include <vector>
 
 #include <rxsync/crdt/vector_clock.hpp>
+#include <rxsync/fwd/crdt/merge.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 template <class T>
 struct MergeResult {
@@ -269,7 +272,8 @@ RecordMerger<T, Rules...> record_merger(Rules... rules) {
 
 // A value with the vector clock of the updates it contains. Tick the clock on every local update
 // (update() does both). A plain value type; not thread-safe.
-template <class T, class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/crdt/merge.hpp>.
+template <class T, class Actor>
 struct Versioned {
   static constexpr std::uint8_t kTag = 0x76;  // 'v'
 
@@ -345,4 +349,5 @@ MergeResult<Versioned<T, Actor>> resolve(const Versioned<T, Actor>& local,
   });
 }
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

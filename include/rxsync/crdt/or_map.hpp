@@ -17,13 +17,17 @@
 #include <utility>
 
 #include <rxsync/crdt/dot_context.hpp>
+#include <rxsync/fwd/crdt/or_map.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // V: default-constructible (the state a new key starts from), with merge(const V&), operator==
 // and a binary form.
-template <class K, class V, class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/crdt/or_map.hpp>.
+template <class K, class V, class Actor>
 class OrMap {
  public:
   static constexpr std::uint8_t kTag = 0x4f;  // 'O'
@@ -103,4 +107,5 @@ class OrMap {
   std::map<K, V> values_;  // also holds the values of erased keys (see the class comment)
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 // Declares, inside a struct or class whose fields are CRDTs:
 //   void merge(const Record&);                            each field's own merge
@@ -122,7 +123,9 @@
       __VA_OPT__(RXSYNC_DETAIL_FOR_EACH_AGAIN RXSYNC_DETAIL_PARENS(macro, context, __VA_ARGS__))
 #define RXSYNC_DETAIL_FOR_EACH_AGAIN() RXSYNC_DETAIL_FOR_EACH_STEP
 
-namespace rxsync::detail {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace detail {
 
 // 'r': format 1 of RXSYNC_RECORD. A future incompatible layout gets another tag.
 inline constexpr std::uint8_t kRecordTag = 0x72;
@@ -224,4 +227,6 @@ class RecordReader {
   std::size_t index_ = 0;
 };
 
-}  // namespace rxsync::detail
+}  // namespace detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -14,16 +14,20 @@
 
 #include <rxsync/core/time.hpp>
 #include <rxsync/crdt/dot_context.hpp>
+#include <rxsync/fwd/crdt/registers.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // Last writer wins by (timestamp, actor), then by value, so the winner never depends on the
 // order of merges. Timestamps are rxsync::TimePoint values passed in by the caller (from a
 // Scheduler, or wall/hybrid time converted to TimePoint when replicas are on different machines).
 // assign() stamps max(now, current + 1ns), so a write made after observing a state wins over it
 // even when the local clock is behind. T must be totally ordered.
-template <class T, class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/crdt/registers.hpp>.
+template <class T, class Actor>
 class LwwRegister {
  public:
   static constexpr std::uint8_t kTag = 0x4c;  // 'L'
@@ -125,7 +129,8 @@ class MaxRegister {
 // Multi-value register: concurrent writes are all kept (siblings) and values() returns them; a
 // write made after observing siblings replaces them all. Causality comes from dots, so there are
 // no false conflicts (a write never becomes a sibling of something it has seen).
-template <class T, class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/crdt/registers.hpp>.
+template <class T, class Actor>
 class MvRegister {
  public:
   static constexpr std::uint8_t kTag = 0x52;  // 'R'
@@ -167,4 +172,5 @@ class MvRegister {
   DotMap<T, detail::Unit, Actor> kernel_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

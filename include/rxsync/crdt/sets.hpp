@@ -12,13 +12,17 @@
 #include <string_view>
 
 #include <rxsync/crdt/dot_context.hpp>
+#include <rxsync/fwd/crdt/sets.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // Add-wins observed-remove set. An add concurrent with a remove of the same element keeps it.
 // T must be totally ordered (std::map key). Cost: O(live elements + actors).
-template <class T, class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/crdt/sets.hpp>.
+template <class T, class Actor>
 class OrSet {
  public:
   static constexpr std::uint8_t kTag = 0x53;  // 'S'
@@ -61,7 +65,8 @@ class OrSet {
 // element is present when it has surviving dots and all are adds, so a remove concurrent with an
 // add wins, and an add after observing the remove restores the element. A removed element keeps
 // one small entry (its remove dot) until it is added again.
-template <class T, class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/crdt/sets.hpp>.
+template <class T, class Actor>
 class RemoveWinsSet {
  public:
   static constexpr std::uint8_t kTag = 0x57;  // 'W'
@@ -111,4 +116,5 @@ class RemoveWinsSet {
   DotMap<T, bool, Actor> kernel_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -16,9 +16,12 @@
 #include <utility>
 #include <vector>
 
+#include <rxsync/fwd/crdt/vector_clock.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 enum class Causality { equal, before, after, concurrent };
 
@@ -37,7 +40,8 @@ inline const char* to_string(Causality c) noexcept {
 }
 
 // Actor: any totally ordered, copyable type with a binary form (std::string, integer ids...).
-template <class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/crdt/vector_clock.hpp>.
+template <class Actor>
 class VectorClock {
  public:
   using Entry = std::pair<Actor, std::uint64_t>;
@@ -261,4 +265,5 @@ class VectorClock {
   std::vector<Entry> entries_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

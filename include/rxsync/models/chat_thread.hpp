@@ -19,8 +19,10 @@
 #include <rxsync/core/time.hpp>
 #include <rxsync/crdt/merge.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct ChatMessage {
   std::string id;
@@ -123,4 +125,5 @@ MergeResult<ChatThread> merge_chat_threads(const std::optional<ChatThread>& base
   return {std::move(out), title.conflict};
 }
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

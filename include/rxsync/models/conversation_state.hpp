@@ -15,9 +15,12 @@
 #include <rxsync/crdt/flags.hpp>
 #include <rxsync/crdt/merge.hpp>
 #include <rxsync/crdt/registers.hpp>
+#include <rxsync/fwd/models/conversation_state.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // What a UI shows.
 struct Conversation {
@@ -61,7 +64,8 @@ inline auto conversation_merger() {
       field(&Conversation::last_modified, mp::Max{}));
 }
 
-template <class Actor = std::string>
+// Default template arguments: in <rxsync/fwd/models/conversation_state.hpp>.
+template <class Actor>
 class ConversationState {
  public:
   static constexpr std::uint8_t kTag = 0x43;  // 'C'
@@ -152,4 +156,5 @@ class ConversationState {
   MaxRegister<TimePoint> last_modified_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -13,8 +13,10 @@
 #include <rxsync/models/chat_thread.hpp>
 #include <rxsync/models/conversation_state.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct DemoDocument {
   ConversationState<> conversation;   // used by conv/ keys
@@ -46,4 +48,5 @@ struct DemoDocument {
   }
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

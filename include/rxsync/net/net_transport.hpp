@@ -23,6 +23,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <rxsync/core/concepts.hpp>
+#include <rxsync/fwd/net/net_transport.hpp>
 #include <rxsync/net/detail/client_core.hpp>
 #include <rxsync/net/net_transport_options.hpp>
 #include <rxsync/rx/sources.hpp>
@@ -30,10 +31,14 @@
 #include <rxsync/rx/subjects/publish_subject.hpp>
 #include <rxsync/storage/codec.hpp>
 #include <rxsync/sync/sync_types.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net {
 
-template <class Key, class Value, class Sched, class Codec = DefaultCodec>
+// Default template arguments: in <rxsync/fwd/net/net_transport.hpp>.
+template <class Key, class Value, class Sched, class Codec>
 class NetTransport {
   static_assert(check_scheduler<Sched>());
 
@@ -262,4 +267,6 @@ class NetTransport {
   std::shared_ptr<State> state_;
 };
 
-}  // namespace rxsync::net
+}  // namespace net
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -19,8 +19,11 @@
 #include <rxsync/core/time.hpp>
 #include <rxsync/net/protocol_frames.hpp>
 #include <rxsync/resilience/backoff.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net {
 
 // How the transport talks to the server. websocket: one connection for everything (pushes,
 // pulls, pokes, channels). sse: Server-Sent Events for pokes, HTTP requests for pushes and
@@ -241,4 +244,6 @@ struct RequestError : std::runtime_error {
   ErrorCode code;
 };
 
-}  // namespace rxsync::net
+}  // namespace net
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -20,8 +20,11 @@
 
 #include <rxsync/net/protocol_frames.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net {
 
 // Any of the frame structs (not the Frame variant itself).
 template <class T>
@@ -267,4 +270,6 @@ inline Error error_frame(const ProtocolError& e, std::uint64_t request_id = 0) {
   return Error{request_id, e.code, e.what()};
 }
 
-}  // namespace rxsync::net
+}  // namespace net
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -14,8 +14,11 @@
 #include <vector>
 
 #include <rxsync/sync/batch_types.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net {
 
 // The version this build writes. A peer with another major is refused; a newer minor only ever
 // appends fields at the end of a frame body (or adds frame types), so it is read, ignoring them.
@@ -422,4 +425,6 @@ struct Response {
 using Frame = std::variant<Hello, Push, Pull, Subscribe, Unsubscribe, Publish, Request, Reply, Ping,
                            Welcome, Ack, Changes, Poke, Pong, Error, Message, Response>;
 
-}  // namespace rxsync::net
+}  // namespace net
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

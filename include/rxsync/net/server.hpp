@@ -53,8 +53,11 @@
 #include <rxsync/net/protocol.hpp>
 #include <rxsync/net/server_options.hpp>
 #include <rxsync/sync/server_core.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net {
 
 // Reads the TLS files of `options` (tls_certificate_file, tls_private_key_file) as SyncServer's
 // constructor does, so a program can report bad files before it opens its store. Throws
@@ -287,4 +290,6 @@ class SyncServer {
   std::uint64_t listener_id_ = 0;
 };
 
-}  // namespace rxsync::net
+}  // namespace net
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

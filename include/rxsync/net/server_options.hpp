@@ -24,8 +24,11 @@
 #include <vector>
 
 #include <rxsync/net/protocol_frames.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net {
 
 // One connection event, for the server's log. `peer` is "address:port"; `origin` is empty until
 // the client said who it is; `transport` is "websocket", "sse" or "http".
@@ -217,4 +220,6 @@ inline std::map<std::string, std::string> read_tokens_file(const std::filesystem
   return parse_tokens(in, path.string());
 }
 
-}  // namespace rxsync::net
+}  // namespace net
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -19,8 +19,11 @@
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/fwd/resilience/backoff.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 enum class Jitter { none, full, equal, decorrelated, proportional };
 
@@ -116,7 +119,8 @@ inline void validate_backoff_options(const BackoffOptions& o) {
 //   none v_n; full u*v_n; equal v_n/2 + u*v_n/2; proportional v_n*(1 - r + 2*r*u);
 //   decorrelated s_n = min(max, initial + u*(3*s_{n-1} - initial)), s_{-1} = initial.
 // Only jittered modes draw. Copyable (a copy continues independently). Not thread-safe.
-template <class Random = DefaultRandom>
+// Default template arguments: in <rxsync/fwd/resilience/backoff.hpp>.
+template <class Random>
 class ExponentialBackoff {
   static_assert(std::is_invocable_r_v<double, Random&>,
                 "rxsync: ExponentialBackoff's Random must be callable as `double()` returning a "
@@ -227,4 +231,5 @@ class FixedDelays {
 static_assert(check_backoff_policy<ExponentialBackoff<>>());
 static_assert(check_backoff_policy<FixedDelays>());
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -25,8 +25,10 @@
 #include <rxsync/resilience/backoff.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 enum class CircuitState { closed, open, half_open };
 
@@ -342,4 +344,5 @@ class CircuitBreaker {
   Subscription open_timer_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

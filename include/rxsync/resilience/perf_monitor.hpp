@@ -29,8 +29,10 @@
 #include <rxsync/resilience/backoff.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/publish_subject.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct PerfMonitorOptions {
   std::size_t window = 1000;             // samples kept per name (>= 2)
@@ -325,4 +327,5 @@ class PerfMonitor {
   TimePoint (*now_)(const void*) = nullptr;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -23,8 +23,10 @@
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
 #include <rxsync/resilience/backoff.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // create() may throw (the acquirer gets the exception); validate() says whether a resource may
 // be handed out; destroy() releases it. Calls are serialised by the pool.
@@ -463,4 +465,5 @@ class ResourcePool {
   std::shared_ptr<State> state_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

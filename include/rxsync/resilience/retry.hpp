@@ -22,8 +22,10 @@
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
 #include <rxsync/resilience/backoff.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 enum class Verdict { success, retryable, permanent };
 
@@ -256,4 +258,5 @@ Subscription retry(Op operation, Policy policy, Sched& scheduler, Classify class
   return handle;
 }
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -24,8 +24,10 @@
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
 #include <rxsync/resilience/backoff.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 enum class Priority { critical = 0, high = 1, normal = 2, low = 3 };
 
@@ -441,4 +443,5 @@ class TaskQueue {
   std::shared_ptr<State> state_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

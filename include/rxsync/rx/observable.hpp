@@ -15,8 +15,10 @@
 
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/rx/observer.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 template <class T>
 class Observable;
@@ -254,4 +256,5 @@ template <class Src, class Op>
 requires detail::IsObservable<std::remove_cvref_t<Src>> && detail::HandWrittenOperator<Op, Src>
 auto operator|(Src&& src, Op&& op) { return std::forward<Op>(op)(std::forward<Src>(src)); }
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -20,8 +20,10 @@
 #include <vector>
 
 #include <rxsync/core/subscription.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // What user code may pass to subscribe(): anything with the three callbacks.
 template <class O, class T>
@@ -474,4 +476,5 @@ class Subscriber {
   AnyObserver<T> down_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -23,8 +23,10 @@
 #include <rxsync/core/time.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/observer.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -258,4 +260,5 @@ auto timer(Duration delay, S& scheduler) {
   return make_static_observable<std::size_t>(detail::TimerStrategy<S>{&scheduler, delay});
 }
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

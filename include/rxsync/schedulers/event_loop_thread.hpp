@@ -14,8 +14,10 @@
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
 #include <rxsync/schedulers/run_loop.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 class EventLoopThread {
  public:
@@ -65,4 +67,5 @@ class EventLoopThread {
 
 static_assert(Scheduler<EventLoopThread>);
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -15,8 +15,10 @@
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
 #include <rxsync/schedulers/detail/timed_queue.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 class RunLoop {
  public:
@@ -111,4 +113,5 @@ class RunLoop {
 
 static_assert(Scheduler<RunLoop>);
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

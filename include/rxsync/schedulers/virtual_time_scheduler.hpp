@@ -18,8 +18,10 @@
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
 #include <rxsync/schedulers/detail/timed_queue.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 class VirtualTimeScheduler {
  public:
@@ -103,4 +105,5 @@ class VirtualTimeScheduler {
 
 static_assert(Scheduler<VirtualTimeScheduler>);
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -23,8 +23,10 @@
 #include <vector>
 
 #include <rxsync/core/concepts.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // Thrown for any malformed encoding (truncated, overlong, wrong size, out-of-range, trailing
 // bytes).
@@ -471,4 +473,5 @@ struct DefaultCodec {
   }
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -31,8 +31,10 @@
 #include <rxsync/storage/detail/posix_file.hpp>
 #include <rxsync/storage/detail/visitor_guard.hpp>
 #include <rxsync/storage/file_storage_options.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // A durable byte-string map on an append-only log (see the top of this file). The whole live
 // data set is also held in memory, so get() and for_each() never touch the disk.
@@ -436,4 +438,5 @@ inline void FileStorage::compact_locked() {
 
 static_assert(check_storage<FileStorage>());
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -12,7 +12,10 @@
 #include <system_error>
 #include <vector>
 
+#include <rxsync/version.hpp>
+
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // What open() does when the log is damaged. A crash leaves a torn tail, which is dropped. Records
 // with valid checksums after damaged bytes (media damage; or, after a power loss with group
@@ -167,4 +170,5 @@ class FileStorageError : public std::runtime_error {
   std::filesystem::path path_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

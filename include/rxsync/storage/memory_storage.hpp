@@ -17,8 +17,10 @@
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/lifetime_guard.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // An ordered byte-string map behind the Storage interface. Keys and values are arbitrary bytes
 // (NUL included); for_each visits keys in ascending unsigned-byte order, the same order as
@@ -119,4 +121,5 @@ class MemoryStorage {
 
 static_assert(check_storage<MemoryStorage>());
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -16,8 +16,10 @@
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -111,4 +113,5 @@ template <class Sched, class Target>
   return Subscription::create([state] { state->stop(); });
 }
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -14,8 +14,10 @@
 #include <utility>
 
 #include <rxsync/core/concepts.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 template <class Store>
 class SerializedStorage {
@@ -49,4 +51,5 @@ class SerializedStorage {
   mutable std::mutex mutex_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

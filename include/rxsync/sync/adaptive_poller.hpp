@@ -24,8 +24,10 @@
 #include <rxsync/core/time.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // The formula (docs/client.md has a table of examples). With L the activity level now, d the
 // queue depth, and h the activity half-life:
@@ -347,4 +349,5 @@ class AdaptivePoller {
   std::shared_ptr<Core> core_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -24,20 +24,23 @@
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/detail/callback_gate.hpp>
 #include <rxsync/core/subscription.hpp>
+#include <rxsync/fwd/sync/batch_orchestrator.hpp>
 #include <rxsync/resilience/backoff.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/publish_subject.hpp>
 #include <rxsync/rx/subjects/replay_subject.hpp>
 #include <rxsync/sync/batch_types.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // Batch rule: the window opens at the first request of a batch (it is not a debounce); a batch
 // is sent when the window ends, at once when it holds `max_batch` distinct keys, or on
 // flush()/stop(). Per key, a newer request is merged into the queued (or retrying) one and is
 // never sent before an older one. Every item ends delivered or on dead_letters().
-template <class Key, class Req, class Transport, class Sched, class Merge = ReplaceMerge,
-          class Hash = std::hash<Key>>
+// Default template arguments: in <rxsync/fwd/sync/batch_orchestrator.hpp>.
+template <class Key, class Req, class Transport, class Sched, class Merge, class Hash>
 class BatchOrchestrator {
   static_assert(check_scheduler<Sched>());
   static_assert(check_batch_transport<Transport, Key, Req>());
@@ -614,4 +617,5 @@ class BatchOrchestrator {
   std::shared_ptr<Core> core_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

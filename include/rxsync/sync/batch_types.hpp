@@ -18,8 +18,10 @@
 
 #include <rxsync/core/time.hpp>
 #include <rxsync/resilience/backoff.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 enum class ItemOutcome { ok, retry, reject };
 
@@ -156,4 +158,5 @@ struct BatchStats {
   std::size_t in_flight = 0;           // items sent and not yet answered
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

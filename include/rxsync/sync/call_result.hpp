@@ -12,7 +12,10 @@
 #include <utility>
 #include <variant>
 
+#include <rxsync/version.hpp>
+
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 enum class CallErrorKind { network, timeout, http, queue_full, cancelled, other };
 
@@ -109,4 +112,5 @@ using CallValueType =
 
 }  // namespace detail
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -19,8 +19,10 @@
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/storage/codec.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -176,4 +178,5 @@ std::string digest_of(const Range& key_value_pairs) {
   return d.digest_line();
 }
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -21,10 +21,13 @@
 #include <utility>
 #include <vector>
 
+#include <rxsync/fwd/sync/optimistic.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/publish_subject.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 template <class Key, class Value>
 struct Rollback {
@@ -48,7 +51,8 @@ struct OptimisticStats {
 // update produces on top of the confirmed value. A failure restores the confirmed value and
 // re-applies (rebases) the later pending updates on it, so their effects survive; an update
 // that throws while being rebased is rolled back too. See docs/client.md.
-template <class Key, class Value, class Hash = std::hash<Key>>
+// Default template arguments: in <rxsync/fwd/sync/optimistic.hpp>.
+template <class Key, class Value, class Hash>
 class OptimisticUpdates {
   static_assert(std::is_copy_constructible_v<Value>,
                 "rxsync: OptimisticUpdates needs a copyable Value (it keeps the original to "
@@ -254,4 +258,5 @@ class OptimisticUpdates {
   std::shared_ptr<Core> core_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -22,10 +22,13 @@
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/function.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/fwd/sync/outbox.hpp>
 #include <rxsync/storage/codec.hpp>
 #include <rxsync/storage/detail/crc32c.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct OutboxOptions {
   // Namespaces the outbox's keys so one Storage can hold several outboxes and other data.
@@ -45,8 +48,8 @@ struct OutboxRecoveryReport {
   std::vector<OutboxCorruptRecord> corrupt;  // skipped, left in storage for inspection
 };
 
-template <class Key, class Value, class Store, class Codec = DefaultCodec,
-          class Hash = std::hash<Key>>
+// Default template arguments: in <rxsync/fwd/sync/outbox.hpp>.
+template <class Key, class Value, class Store, class Codec, class Hash>
 class Outbox {
   static_assert(check_storage<Store>());
   static_assert(check_codec<Codec, Key>());
@@ -279,4 +282,5 @@ class Outbox {
   OutboxRecoveryReport report_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -25,8 +25,10 @@
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/publish_subject.hpp>
 #include <rxsync/sync/batch_types.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct SweeperOptions {
   Duration interval = std::chrono::seconds(30);  // between sweeps
@@ -197,4 +199,5 @@ class OutboxSweeper {
   std::shared_ptr<State> state_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -25,12 +25,15 @@
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/fwd/sync/resilient_client.hpp>
 #include <rxsync/resilience/backoff.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>
 #include <rxsync/sync/call_result.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct ResilientClientOptions {
   Duration call_timeout = std::chrono::seconds(10);    // per attempt
@@ -79,7 +82,8 @@ B default_client_backoff() {  // 1, 2, 5, 10, 30 s
 
 // Runs asynchronous calls so that a flaky network costs waiting, never lost calls. Public calls
 // are thread-safe; operations, timeouts, retries and on_result run on the scheduler.
-template <class Sched, class Backoff = FixedDelays>
+// Default template arguments: in <rxsync/fwd/sync/resilient_client.hpp>.
+template <class Sched, class Backoff>
 class ResilientClient {
   static_assert(check_scheduler<Sched>());
   static_assert(check_backoff_policy<Backoff>());
@@ -413,4 +417,5 @@ class ResilientClient {
   std::shared_ptr<Core> core_;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

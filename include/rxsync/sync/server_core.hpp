@@ -30,6 +30,7 @@
 #include <rxsync/sync/sync_types.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // One pushed change, encoded. (key, origin, version) identifies it; `encoding` 0 is a whole
 // value (other encodings are reserved for deltas and rejected by this version).
@@ -306,4 +307,5 @@ class ServerCore {
   std::uint64_t next_listener_ = 0;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

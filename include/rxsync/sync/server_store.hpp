@@ -25,7 +25,10 @@
 #include <utility>
 #include <vector>
 
+#include <rxsync/version.hpp>
+
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct StoredValue {
   std::string value;
@@ -196,4 +199,5 @@ class MemoryServerStore final : public ServerStore {
   std::uint64_t head_ = 0;
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

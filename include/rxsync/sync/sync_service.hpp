@@ -20,12 +20,16 @@
 #include <vector>
 
 #include <rxsync/core/lifetime_guard.hpp>
+#include <rxsync/fwd/sync/sync_service.hpp>
 #include <rxsync/sync/detail/sync_core.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
-template <class Key, class Value, class Transport, class Store, class Sched,
-          class Merge = CrdtMerge, class Codec = DefaultCodec, class Hash = std::hash<Key>>
+// Default template arguments: in <rxsync/fwd/sync/sync_service.hpp>.
+template <class Key, class Value, class Transport, class Store, class Sched, class Merge,
+          class Codec, class Hash>
 class SyncService {
   static_assert(check_sync_transport<Transport, Key, Value>());
   static_assert(
@@ -166,4 +170,5 @@ SyncService<Key, Value, Transport, Store, Sched, Merge> make_sync_service(
       scheduler, transport, storage, std::move(options), std::move(merge));
 }
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

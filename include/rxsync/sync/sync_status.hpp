@@ -12,8 +12,10 @@
 #include <rxsync/sync/adaptive_poller.hpp>
 #include <rxsync/sync/batch_types.hpp>
 #include <rxsync/sync/outbox_sweeper.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 enum class SyncState {
   unknown,  // never edited here, nothing heard
@@ -121,4 +123,5 @@ struct SyncStats {
   }
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -14,8 +14,10 @@
 #include <rxsync/crdt/merge.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/sync/batch_types.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // One pushed change. (key, origin, version) identifies it: a server applies each at most once,
 // and since a client never sends an older version of a key after a newer one, keeping the
@@ -119,4 +121,5 @@ struct VersionedMerge {
 template <class FieldMerge>
 VersionedMerge(FieldMerge) -> VersionedMerge<FieldMerge>;
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -13,8 +13,11 @@
 #include <utility>
 
 #include <rxsync/core/time.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::testing {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace testing {
 
 struct ConvergenceResult {
   bool converged = false;
@@ -118,4 +121,6 @@ requires(!std::is_convertible_v<const Services&, Duration> && ...) ConvergenceRe
   return run_until_converged(sched, limit, std::chrono::milliseconds(10), services...);
 }
 
-}  // namespace rxsync::testing
+}  // namespace testing
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -32,8 +32,11 @@
 
 #include <rxsync/core/time.hpp>
 #include <rxsync/testing/marble_parser.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::testing {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace testing {
 
 // A notification seen (or expected) at `time`, measured from the TestScheduler's start.
 template <class T>
@@ -68,13 +71,20 @@ inline std::exception_ptr any_error() { return std::make_exception_ptr(AnyMarble
 namespace detail {
 
 inline std::string demangle(const char* name) {
+  std::string result = name;
 #ifdef RXSYNC_TESTING_HAS_CXXABI
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status),
                                              std::free);
-  if (status == 0 && out) return out.get();
+  if (status == 0 && out) result = out.get();
 #endif
-  return name;
+  // Users spell rxsync's types without the inline ABI namespace (see version.hpp): so does the
+  // report.
+  constexpr std::string_view versioned = "rxsync::" RXSYNC_ABI_NAMESPACE_STRING "::";
+  for (auto at = result.find(versioned); at != std::string::npos; at = result.find(versioned, at)) {
+    result.replace(at, versioned.size(), "rxsync::");
+  }
+  return result;
 }
 
 // "std::runtime_error: boom"; the dynamic type and message decide whether two errors match.
@@ -416,4 +426,6 @@ inline std::optional<std::string> compare_subscriptions(
   return out;
 }
 
-}  // namespace rxsync::testing
+}  // namespace testing
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

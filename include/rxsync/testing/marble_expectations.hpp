@@ -25,8 +25,11 @@
 #include <rxsync/testing/marble_diagram.hpp>
 #include <rxsync/testing/marble_parser.hpp>
 #include <rxsync/testing/test_observables.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::testing {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace testing {
 
 // The outcome of TestScheduler::flush(): every expectation registered since the previous flush.
 // A plain value: copy it and read it anywhere.
@@ -225,4 +228,6 @@ class SubscriptionExpectation {
   std::shared_ptr<detail::SubscriptionCheck> check_;
 };
 
-}  // namespace rxsync::testing
+}  // namespace testing
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

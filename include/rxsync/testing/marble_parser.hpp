@@ -16,8 +16,11 @@
 #include <vector>
 
 #include <rxsync/core/time.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::testing {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace testing {
 
 // One marble frame. RxJS run mode uses 1 ms as well, so "10ms" and "----------" agree.
 inline constexpr Duration frame_duration = std::chrono::milliseconds(1);
@@ -270,4 +273,6 @@ inline Duration parse_time(std::string_view marble) {
                               "\" needs a completion marker '|'");
 }
 
-}  // namespace rxsync::testing
+}  // namespace testing
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -26,8 +26,11 @@
 #include <rxsync/testing/marble_expectations.hpp>
 #include <rxsync/testing/marble_parser.hpp>
 #include <rxsync/testing/test_observables.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::testing {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace testing {
 
 namespace detail {
 template <class O>
@@ -201,4 +204,6 @@ class TestScheduler : public VirtualTimeScheduler {
 
 static_assert(Scheduler<TestScheduler>);
 
-}  // namespace rxsync::testing
+}  // namespace testing
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -21,6 +21,7 @@
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/subscription.hpp>
+#include <rxsync/fwd/testing/sim_network.hpp>
 #include <rxsync/resilience/backoff.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>
 #include <rxsync/rx/subjects/publish_subject.hpp>
@@ -28,8 +29,10 @@
 #include <rxsync/sync/server_core.hpp>
 #include <rxsync/sync/server_store.hpp>
 #include <rxsync/sync/sync_types.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 struct SimNetworkOptions {
   double loss = 0.0;         // probability that one message (request or response) is lost
@@ -79,8 +82,8 @@ struct SimNetworkStats {
   std::uint64_t conflicts_merged = 0;  // pushes merged with a concurrent state on the server
 };
 
-template <class Key, class Value, class Sched, class Merge = CrdtMerge, class Hash = std::hash<Key>,
-          class Codec = DefaultCodec>
+// Default template arguments: in <rxsync/fwd/testing/sim_network.hpp>.
+template <class Key, class Value, class Sched, class Merge, class Hash, class Codec>
 class SimNetwork {
   static_assert(check_scheduler<Sched>());
   static_assert(MergePolicy<Merge, Value>,
@@ -321,4 +324,5 @@ class SimNetwork {
   std::shared_ptr<const char> alive_ = std::make_shared<const char>('\0');
 };
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

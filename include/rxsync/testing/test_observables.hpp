@@ -25,8 +25,11 @@
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
 #include <rxsync/testing/marble_diagram.hpp>
 #include <rxsync/testing/marble_parser.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::testing {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace testing {
 
 // Lets `hot | ops::map(f)` find rxsync's pipe operator by argument-dependent lookup.
 using rxsync::operator|;
@@ -262,4 +265,6 @@ class ColdObservable : public rxsync::detail::ObservableMixin<ColdObservable<T>,
   std::shared_ptr<State> state_;
 };
 
-}  // namespace rxsync::testing
+}  // namespace testing
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

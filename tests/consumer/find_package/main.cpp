@@ -2,10 +2,15 @@
 // thread library along.
 #include <rxsync/schedulers/event_loop_thread.hpp>
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
+#include <rxsync/version.hpp>
 
 #include <chrono>
 #include <cstdio>
 #include <future>
+#include <string_view>
+
+static_assert(std::string_view(RXSYNC_VERSION_STRING) == RXSYNC_PACKAGE_VERSION,
+              "the installed headers and rxsyncConfigVersion.cmake disagree on the version");
 
 int main() {
   using namespace std::chrono_literals;
@@ -22,7 +27,7 @@ int main() {
     if (result.wait_for(10s) != std::future_status::ready) return 1;
   }
   const bool ok = result.get() && ticks == 3;
-  std::printf("find_package consumer: %d virtual ticks, event loop thread %s\n", ticks,
-              ok ? "ok" : "FAILED");
+  std::printf("find_package consumer: rxsync %s, %d virtual ticks, event loop thread %s\n",
+              RXSYNC_VERSION_STRING, ticks, ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
 }

@@ -17,7 +17,10 @@
 #include <string_view>
 #include <utility>
 
+#include <rxsync/version.hpp>
+
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // A SQLite call failed; code() is the (extended) SQLite result code.
 class SqliteError : public std::runtime_error {
@@ -159,4 +162,5 @@ class SqliteDb {
 };
 
 }  // namespace detail
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -15,7 +15,11 @@
 #include <thread>
 #include <vector>
 
-namespace rxsync::detail {
+#include <rxsync/version.hpp>
+
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace detail {
 
 class CallbackGate {
  public:
@@ -69,4 +73,6 @@ class CallbackGate {
   bool closed_ = false;
 };
 
-}  // namespace rxsync::detail
+}  // namespace detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

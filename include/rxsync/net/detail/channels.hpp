@@ -23,8 +23,11 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <rxsync/net/protocol.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net::detail {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net::detail {
 
 // A connection that takes part in channels (the WebSocket sessions).
 class ChannelPeer {
@@ -232,4 +235,6 @@ class ChannelRouter {
   std::uint64_t next_ref_ = 0;
 };
 
-}  // namespace rxsync::net::detail
+}  // namespace net::detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -35,8 +35,11 @@
 #include <rxsync/net/net_transport_options.hpp>
 #include <rxsync/net/protocol.hpp>
 #include <rxsync/resilience/backoff.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net::detail {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net::detail {
 
 namespace websocket = boost::beast::websocket;
 
@@ -453,6 +456,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   Subscription reconnect_timer_;
 };
 
-}  // namespace rxsync::net::detail
+}  // namespace net::detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync
 
 #include <rxsync/net/detail/client_frames.hpp>

@@ -10,8 +10,11 @@
 #include <string_view>
 
 #include <rxsync/net/detail/client_core.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net::detail {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net::detail {
 
 inline void ClientCore::on_frame(const std::string& bytes) {
   Frame frame;
@@ -200,4 +203,6 @@ inline void ClientCore::watch_head(std::uint64_t after_head, Duration wait) {
       });
 }
 
-}  // namespace rxsync::net::detail
+}  // namespace net::detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -31,8 +31,11 @@
 #include <rxsync/core/time.hpp>
 #include <rxsync/net/detail/stream.hpp>
 #include <rxsync/net/net_transport_options.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net::detail {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net::detail {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -269,4 +272,6 @@ class HttpClient : public std::enable_shared_from_this<HttpClient> {
   bool closed_ = false;
 };
 
-}  // namespace rxsync::net::detail
+}  // namespace net::detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -33,8 +33,11 @@
 #include <rxsync/net/detail/stream.hpp>
 #include <rxsync/net/detail/ws_session.hpp>
 #include <rxsync/net/protocol.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net::detail {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net::detail {
 
 namespace http = boost::beast::http;
 
@@ -440,4 +443,6 @@ class HttpSession final : public SessionBase {
   bool stopping_ = false;
 };
 
-}  // namespace rxsync::net::detail
+}  // namespace net::detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

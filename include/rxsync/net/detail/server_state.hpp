@@ -33,8 +33,11 @@
 #include <rxsync/net/protocol.hpp>
 #include <rxsync/net/server_options.hpp>
 #include <rxsync/sync/server_core.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net::detail {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net::detail {
 
 namespace asio = boost::asio;
 
@@ -289,4 +292,6 @@ class ServerState {
   std::optional<asio::io_context> ioc;
 };
 
-}  // namespace rxsync::net::detail
+}  // namespace net::detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -35,8 +35,11 @@
 #include <rxsync/net/detail/server_state.hpp>
 #include <rxsync/net/protocol.hpp>
 #include <rxsync/sync/server_core.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net::detail {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net::detail {
 
 class SessionBase : public ServerSession, public std::enable_shared_from_this<SessionBase> {
  public:
@@ -279,4 +282,6 @@ class SessionBase : public ServerSession, public std::enable_shared_from_this<Se
   bool logged_connect_ = false;
 };
 
-}  // namespace rxsync::net::detail
+}  // namespace net::detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

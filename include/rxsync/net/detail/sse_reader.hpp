@@ -24,8 +24,11 @@
 #include <rxsync/net/detail/http_client.hpp>
 #include <rxsync/net/detail/stream.hpp>
 #include <rxsync/net/net_transport_options.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net::detail {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net::detail {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -188,4 +191,6 @@ class SseReader : public std::enable_shared_from_this<SseReader> {
   bool closed_ = false;
 };
 
-}  // namespace rxsync::net::detail
+}  // namespace net::detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -25,8 +25,11 @@
 #include <rxsync/net/detail/server_state.hpp>
 #include <rxsync/net/detail/session_base.hpp>
 #include <rxsync/net/detail/stream.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net::detail {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net::detail {
 
 namespace beast = boost::beast;
 
@@ -165,4 +168,6 @@ class SseSession final : public SessionBase {
   bool counted_ = false;
 };
 
-}  // namespace rxsync::net::detail
+}  // namespace net::detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

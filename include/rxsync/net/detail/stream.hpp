@@ -35,6 +35,7 @@
 #include <boost/beast/websocket/teardown.hpp>
 
 #include <rxsync/core/function.hpp>
+#include <rxsync/version.hpp>
 
 #ifndef RXSYNC_NET_TLS
 #define RXSYNC_NET_TLS 0
@@ -51,7 +52,9 @@
 #include <boost/beast/websocket/ssl.hpp>
 #endif
 
-namespace rxsync::net::detail {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net::detail {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -379,4 +382,6 @@ class Stream {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace rxsync::net::detail
+}  // namespace net::detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

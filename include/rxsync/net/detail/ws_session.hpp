@@ -32,8 +32,11 @@
 #include <rxsync/net/detail/session_base.hpp>
 #include <rxsync/net/detail/stream.hpp>
 #include <rxsync/net/protocol.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::net::detail {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace net::detail {
 
 namespace beast = boost::beast;
 
@@ -379,4 +382,6 @@ class WsSession final : public SessionBase, public ChannelPeer {
   bool stop_requested_ = false;
 };
 
-}  // namespace rxsync::net::detail
+}  // namespace net::detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -21,8 +21,10 @@
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/observer.hpp>
 #include <rxsync/rx/operators/transform.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -187,4 +189,5 @@ auto buffer_time(Duration period, S& scheduler) {
 
 }  // namespace ops
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -17,8 +17,10 @@
 
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/observer.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -294,4 +296,5 @@ detail::WithLatestFromOperator<Other> with_latest_from(Other other) {
 
 }  // namespace ops
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

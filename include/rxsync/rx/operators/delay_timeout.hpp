@@ -30,6 +30,7 @@
 #include <rxsync/rx/operators/rate_limiting.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 // The error timeout() sends.
 class TimeoutError : public std::runtime_error {
@@ -244,4 +245,5 @@ auto observe_on(S& scheduler) {
 
 }  // namespace ops
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -15,8 +15,10 @@
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/observer.hpp>
 #include <rxsync/rx/operators/transform.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -235,4 +237,5 @@ detail::DistinctOperator<Eq> distinct_until_changed(Eq eq = {}) {
 
 }  // namespace ops
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -14,8 +14,10 @@
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/observer.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -86,4 +88,5 @@ detail::FinalizeOperator<F> finalize(F f) {
 
 }  // namespace ops
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -23,8 +23,10 @@
 #include <rxsync/core/time.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/observer.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace ops {
 // RxJS throttle config: emit the first value of a window (leading) and/or the last value seen
@@ -261,4 +263,5 @@ auto throttle(Duration d, S& scheduler, ThrottleConfig config = {}) {
 
 }  // namespace ops
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -23,6 +23,7 @@
 #include <rxsync/rx/observer.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -191,4 +192,5 @@ auto retry_with_backoff(P policy, S& scheduler) {
 
 }  // namespace ops
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

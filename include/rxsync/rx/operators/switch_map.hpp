@@ -14,8 +14,10 @@
 
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/observer.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -150,4 +152,5 @@ detail::SwitchMapOperator<F> switch_map(F f) {
 
 }  // namespace ops
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -12,8 +12,10 @@
 
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/observer.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -281,4 +283,5 @@ inline detail::PairwiseOperator pairwise() { return {}; }
 
 }  // namespace ops
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

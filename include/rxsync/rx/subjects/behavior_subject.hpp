@@ -12,12 +12,16 @@
 #include <mutex>
 #include <utility>
 
+#include <rxsync/fwd/rx/subjects/behavior_subject.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/subject_core.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
-template <class T, class Policy = SingleThreaded>
+// Default template arguments: in <rxsync/fwd/rx/subjects/behavior_subject.hpp>.
+template <class T, class Policy>
 class BehaviorSubject : public detail::ObservableMixin<BehaviorSubject<T, Policy>, T> {
   struct State final : detail::SubjectCore<T, Policy> {
     explicit State(T v) : value(std::move(v)) {}
@@ -70,4 +74,5 @@ class BehaviorSubject : public detail::ObservableMixin<BehaviorSubject<T, Policy
 template <class T>
 using SynchronizedBehaviorSubject = BehaviorSubject<T, Synchronized>;
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -12,12 +12,16 @@
 #include <mutex>
 #include <utility>
 
+#include <rxsync/fwd/rx/subjects/publish_subject.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/subject_core.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
-template <class T, class Policy = SingleThreaded>
+// Default template arguments: in <rxsync/fwd/rx/subjects/publish_subject.hpp>.
+template <class T, class Policy>
 class PublishSubject : public detail::ObservableMixin<PublishSubject<T, Policy>, T> {
   using Core = detail::SubjectCore<T, Policy>;
   using Lock = std::lock_guard<typename Core::Mutex>;
@@ -57,4 +61,5 @@ class PublishSubject : public detail::ObservableMixin<PublishSubject<T, Policy>,
 template <class T>
 using SynchronizedPublishSubject = PublishSubject<T, Synchronized>;
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

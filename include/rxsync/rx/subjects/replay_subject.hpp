@@ -20,12 +20,16 @@
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/fwd/rx/subjects/replay_subject.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/subject_core.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
-template <class T, class Policy = SingleThreaded>
+// Default template arguments: in <rxsync/fwd/rx/subjects/replay_subject.hpp>.
+template <class T, class Policy>
 class ReplaySubject : public detail::ObservableMixin<ReplaySubject<T, Policy>, T> {
   struct Entry {
     T value;
@@ -126,4 +130,5 @@ class ReplaySubject : public detail::ObservableMixin<ReplaySubject<T, Policy>, T
 template <class T>
 using SynchronizedReplaySubject = ReplaySubject<T, Synchronized>;
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

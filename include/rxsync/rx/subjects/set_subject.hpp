@@ -13,12 +13,16 @@
 #include <set>
 #include <utility>
 
+#include <rxsync/fwd/rx/subjects/set_subject.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/subject_core.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
-template <class T, class Policy = SingleThreaded>
+// Default template arguments: in <rxsync/fwd/rx/subjects/set_subject.hpp>.
+template <class T, class Policy>
 class SetSubject : public detail::ObservableMixin<SetSubject<T, Policy>, std::set<T>> {
   using Set = std::set<T>;
   struct State final : detail::SubjectCore<Set, Policy> {
@@ -107,4 +111,5 @@ class SetSubject : public detail::ObservableMixin<SetSubject<T, Policy>, std::se
 template <class T>
 using SynchronizedSetSubject = SetSubject<T, Synchronized>;
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -18,8 +18,10 @@
 
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/rx/observer.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 struct NoMutex {
@@ -194,4 +196,5 @@ class SubjectCore : public std::enable_shared_from_this<SubjectCore<T, Policy>> 
 
 }  // namespace detail
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

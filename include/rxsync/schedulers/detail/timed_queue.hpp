@@ -18,8 +18,11 @@
 #include <rxsync/core/function.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::detail {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace detail {
 
 class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
  public:
@@ -233,4 +236,6 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
   bool closed_ = false;
 };
 
-}  // namespace rxsync::detail
+}  // namespace detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

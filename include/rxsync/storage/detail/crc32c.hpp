@@ -12,7 +12,10 @@
 #include <cstdint>
 #include <string_view>
 
+#include <rxsync/version.hpp>
+
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -73,4 +76,5 @@ inline std::uint32_t crc32c(std::string_view bytes) noexcept {
   return crc32c_extend(0, bytes.data(), bytes.size());
 }
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

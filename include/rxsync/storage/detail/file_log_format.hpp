@@ -15,8 +15,11 @@
 #include <string_view>
 
 #include <rxsync/storage/detail/crc32c.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::detail::file_log {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace detail::file_log {
 
 inline constexpr std::string_view kMagic{"RXSYNCLG", 8};
 inline constexpr std::uint32_t kVersion = 1;
@@ -140,4 +143,6 @@ inline ParseStatus parse_record(std::string_view data, std::uint64_t offset, Rec
   return ParseStatus::ok;
 }
 
-}  // namespace rxsync::detail::file_log
+}  // namespace detail::file_log
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

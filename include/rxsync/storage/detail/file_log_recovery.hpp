@@ -18,8 +18,10 @@
 #include <rxsync/storage/detail/file_log_format.hpp>
 #include <rxsync/storage/detail/posix_file.hpp>
 #include <rxsync/storage/file_storage_options.hpp>
+#include <rxsync/version.hpp>
 
 namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail::file_log {
 
@@ -212,4 +214,5 @@ inline std::vector<SideFileRecord> read_side_file(const std::filesystem::path& s
   return records;
 }
 
+}  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

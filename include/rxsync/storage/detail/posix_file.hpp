@@ -19,7 +19,11 @@
 #include <system_error>
 #include <utility>
 
-namespace rxsync::detail {
+#include <rxsync/version.hpp>
+
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace detail {
 
 [[noreturn]] inline void throw_errno(int err, const std::string& what) {
   throw std::system_error(err, std::system_category(), what);
@@ -167,4 +171,6 @@ inline void sync_directory(const std::filesystem::path& dir) {
   sync_full(fd.get(), d);
 }
 
-}  // namespace rxsync::detail
+}  // namespace detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

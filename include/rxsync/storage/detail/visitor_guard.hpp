@@ -11,7 +11,11 @@
 #include <string>
 #include <thread>
 
-namespace rxsync::detail {
+#include <rxsync/version.hpp>
+
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace detail {
 
 class VisitorGuard {
  public:
@@ -45,4 +49,6 @@ class VisitorGuard {
   mutable std::atomic<std::thread::id> visitor_{};
 };
 
-}  // namespace rxsync::detail
+}  // namespace detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -37,8 +37,11 @@
 #include <rxsync/sync/outbox_sweeper.hpp>
 #include <rxsync/sync/sync_status.hpp>
 #include <rxsync/sync/sync_types.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::detail {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace detail {
 
 // The newest change of a key replaces the queued one: it carries the full merged local state.
 struct LatestChange {
@@ -502,6 +505,8 @@ class SyncCore : public std::enable_shared_from_this<
   std::vector<Subscription> subscriptions_;
 };
 
-}  // namespace rxsync::detail
+}  // namespace detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync
 
 #include <rxsync/sync/detail/sync_core_events.hpp>

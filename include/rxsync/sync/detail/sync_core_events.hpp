@@ -6,8 +6,11 @@
 #pragma once
 
 #include <rxsync/sync/detail/sync_core.hpp>
+#include <rxsync/version.hpp>
 
-namespace rxsync::detail {
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace detail {
 
 template <class Key, class Value, class Transport, class Store, class Sched, class Merge,
           class Codec, class Hash>
@@ -205,4 +208,6 @@ void SyncCore<Key, Value, Transport, Store, Sched, Merge, Codec, Hash>::set_stat
   if (list) failures_.on_next(*list);
 }
 
-}  // namespace rxsync::detail
+}  // namespace detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

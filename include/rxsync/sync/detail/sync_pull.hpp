@@ -10,7 +10,11 @@
 #include <utility>
 #include <vector>
 
-namespace rxsync::detail {
+#include <rxsync/version.hpp>
+
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+namespace detail {
 
 class PullCoalescer {
  public:
@@ -51,4 +55,6 @@ class PullCoalescer {
   bool again_ = false;
 };
 
-}  // namespace rxsync::detail
+}  // namespace detail
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync

@@ -1,0 +1,19 @@
+// rxsync/fwd/crdt/counters.hpp - the templates <rxsync/crdt/counters.hpp> defines, declared with
+// their default template arguments. C++ allows a default in one declaration only, and both that
+// header and <rxsync/fwd.hpp> need the defaults: both include this file.
+#pragma once
+
+#include <string>
+
+#include <rxsync/version.hpp>
+
+namespace rxsync {
+inline namespace RXSYNC_ABI_NAMESPACE {
+
+template <class Actor = std::string>
+class GCounter;
+template <class Actor = std::string>
+class PNCounter;
+
+}  // namespace RXSYNC_ABI_NAMESPACE
+}  // namespace rxsync
