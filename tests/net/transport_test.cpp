@@ -19,12 +19,14 @@
 #include "rxsync_catch.hpp"
 #include "tls_support.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -132,6 +134,43 @@ TEST_CASE("two devices sync through the server in every transport mode", "[net]"
   }));
   CHECK(b.value("k7") == std::optional<std::string>("from a 7"));
   CHECK(server.core->stats().changes_applied == 21);
+}
+
+TEST_CASE("transports on the caller's io_context share its thread and may go before it stops",
+          "[net]") {
+  Server server;
+  rxsync::EventLoopThread loop;
+  boost::asio::io_context ioc;
+  auto work = boost::asio::make_work_guard(ioc);
+  std::thread io([&] { ioc.run(); });
+  std::atomic<int> acked{0};
+  {
+    std::vector<std::unique_ptr<Transport>> clients;
+    for (const char* origin : {"a", "b", "c"})
+      clients.push_back(std::make_unique<Transport>(loop, ioc, client({server.url()}, origin)));
+    REQUIRE(eventually([&] {
+      return std::all_of(clients.begin(), clients.end(), [](auto& c) { return online(*c); });
+    }));
+    for (std::size_t c = 0; c < clients.size(); ++c) {
+      const std::string origin(1, static_cast<char>('a' + c));
+      std::vector<Transport::Item> batch;
+      for (int i = 0; i < 10; ++i) {
+        std::string key = origin;
+        key += std::to_string(i);
+        batch.push_back({std::move(key), {"v", static_cast<std::uint64_t>(i + 1), origin}, 0});
+      }
+      clients[c]->send(std::move(batch), [&](std::vector<rxsync::ItemOutcome> outcomes) {
+        if (outcomes.size() == 10 && std::all_of(outcomes.begin(), outcomes.end(), [](auto o) {
+              return o == rxsync::ItemOutcome::ok;
+            }))
+          ++acked;
+      });
+    }
+    REQUIRE(eventually([&] { return acked == 3; }));
+  }  // destroyed while the io_context still runs their sockets' last operations
+  CHECK(server.core->stats().changes_applied == 30);
+  work.reset();
+  io.join();  // returns: nothing of the transports is left on the io_context
 }
 
 TEST_CASE("a server restart: reconnect rounds, then edits made meanwhile are delivered", "[net]") {
