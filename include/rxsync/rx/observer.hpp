@@ -237,7 +237,7 @@ class ForwardingSink {
 // A replaceable slot for one resource (the current timer of debounce, interval's next tick).
 // set() cancels what it replaces; once disposed, whatever is set is cancelled at once.
 // Thread-safe.
-class SerialSubscription final : public SubscriptionState {
+class SerialSubscription : public SubscriptionState {
  public:
   void set(Subscription s) {
     Subscription old;
@@ -252,7 +252,7 @@ class SerialSubscription final : public SubscriptionState {
     s.unsubscribe();  // non-empty only when we were already disposed
   }
 
- private:
+ protected:
   void dispose() noexcept override {
     Subscription taken;
     {
@@ -261,7 +261,9 @@ class SerialSubscription final : public SubscriptionState {
     }
     taken.unsubscribe();
   }
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
+
+ private:
   Subscription current_;
 };
 
@@ -273,22 +275,10 @@ class SerialSubscription final : public SubscriptionState {
 // out a shared reference, used without the lock: the call may re-enter (unsubscribe, dispose
 // this slot) and must not see the value destroyed under it. Thread-safe.
 template <class V>
-class SerialSlot final : public SubscriptionState {
+class SerialSlot final : public SerialSubscription {
  public:
   explicit SerialSlot(std::shared_ptr<V> value) noexcept : value_(std::move(value)) {}
 
-  void set(Subscription s) {
-    Subscription old;
-    {
-      std::lock_guard lock(mutex_);
-      if (!is_disposed()) {
-        old = std::exchange(current_, std::move(s));
-        s = Subscription();
-      }
-    }
-    old.unsubscribe();
-    s.unsubscribe();  // non-empty only when we were already disposed
-  }
   // Null once disposed.
   std::shared_ptr<V> get() const {
     std::lock_guard lock(mutex_);
@@ -297,18 +287,14 @@ class SerialSlot final : public SubscriptionState {
 
  private:
   void dispose() noexcept override {
-    Subscription taken;
     std::shared_ptr<V> dropped;
     {
       std::lock_guard lock(mutex_);
-      taken = std::move(current_);
       dropped = std::move(value_);
     }
-    taken.unsubscribe();
+    SerialSubscription::dispose();
     // `dropped` is released last and outside the lock: it may be what frees a whole chain.
   }
-  mutable std::mutex mutex_;
-  Subscription current_;
   std::shared_ptr<V> value_;
 };
 
