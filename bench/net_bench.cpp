@@ -28,6 +28,7 @@
 #include <rxsync/net/server.hpp>
 #include <rxsync/schedulers/event_loop_thread.hpp>
 #include <rxsync/storage/memory_storage.hpp>
+#include <rxsync/sync/server_core.hpp>
 #include <rxsync/sync/sync_service.hpp>
 
 #include "bench_support.hpp"
@@ -198,6 +199,37 @@ void BM_Baseline_SqliteInsertTx(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kClients * kBatchesEach * kBatch);
 }
 BENCHMARK(BM_Baseline_SqliteInsertTx)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The server's logic alone, no network: ServerCore::push over a SqliteServerStore from one
+// thread, the same 4 x 4 pushes of 500 new keys per iteration. Beside BM_Baseline_SqliteInsertTx
+// it shows what the server's bookkeeping costs over the bare inserts; beside BM_NetPushAck, what
+// the network, the protocol and the threads cost on top.
+void BM_ServerCorePushSqlite(benchmark::State& state) {
+  rxsync_bench::BenchDir dir;
+  rxsync::SqliteServerStore store(dir.file("core.db"), {.durable = state.range(0) != 0});
+  rxsync::ServerCore core(store, rxsync::typed_merger<std::string, MaxMerge>(),
+                          rxsync::typed_validator<std::string>());
+  const std::string value = rxsync::DefaultCodec::encode(kValue);
+  std::uint64_t next_key = 0;
+  bool all_ok = true;
+  for (auto _ : state) {
+    for (int p = 0; p < kClients * kBatchesEach; ++p) {
+      std::vector<rxsync::ServerChange> push;
+      push.reserve(kBatch);
+      for (int i = 0; i < kBatch; ++i) {
+        const std::uint64_t k = next_key++;
+        push.push_back({key_name(k), value, "c0", k + 1, 0});
+      }
+      const auto outcomes = core.push(push);
+      all_ok = all_ok && std::all_of(outcomes.begin(), outcomes.end(), [](const auto& o) {
+                 return o.kind == rxsync::ItemOutcome::ok;
+               });
+    }
+  }
+  if (!all_ok) state.SkipWithError("a change was not applied");
+  state.SetItemsProcessed(state.iterations() * kClients * kBatchesEach * kBatch);
+}
+BENCHMARK(BM_ServerCorePushSqlite)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 using Service = rxsync::SyncService<std::string, std::string, Transport, rxsync::MemoryStorage,
                                     rxsync::EventLoopThread, MaxMerge>;
