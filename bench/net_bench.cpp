@@ -6,9 +6,11 @@
 // Beside it BM_Baseline_SqliteInsertTx writes the same 4 x 500 (key, value) rows straight into one
 // SQLite table in transactions of 500, with the same synchronous level: the ratio is what the
 // network, the protocol and the server's bookkeeping (idempotency rows, sequence numbers) cost over
-// the bare inserts. BM_NetEditToPeer: the time from an edit on device A (batch window 0) until
-// device B's replica shows it (the server pokes B, B pulls); p50 and p99 are reported as counters.
-// Arg 0: durable commits off (synchronous=NORMAL), 1: on (FULL).
+// the bare inserts; BM_ServerCorePushSqlite (the same pushes straight into ServerCore, no network)
+// splits that cost between the server's bookkeeping and the wire. BM_NetEditToPeer: the time from
+// an edit on device A (batch window 0) until device B's replica shows it (the server pokes B, B
+// pulls); p50 and p99 are reported as counters. Arg 0: durable commits off (synchronous=NORMAL), 1:
+// on (FULL).
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
 
