@@ -4,20 +4,23 @@
 // Both emit what they hold when the source completes and drop it on error (RxJS bufferCount /
 // bufferTime). buffer_time emits every period, empty batches included, as RxJS does; its timers
 // go through the scheduler, which must outlive the subscription, and its state is guarded by a
-// mutex so the scheduler may run on another thread.
+// mutex so the scheduler may run on another thread (never held while the downstream runs).
 #pragma once
 
 #include <cstddef>
 #include <exception>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/rx/detail/serial_emitter.hpp>
+#include <rxsync/rx/detail/timed_operator.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/observer.hpp>
 #include <rxsync/rx/operators/transform.hpp>
@@ -57,70 +60,60 @@ class BufferSink : public ForwardingSink<Down> {
   std::vector<T> buf_;
 };
 
+// The periods are absolute (start + k * period), so they do not drift. Each period's action
+// is re-armed after the previous batch was delivered, as RxJS starts its next buffer after
+// emitting one.
 template <class O, class T, class S>
-struct BufferTimeState : std::enable_shared_from_this<BufferTimeState<O, T, S>> {
-  BufferTimeState(O d, S* s, Duration p) : down(std::move(d)), sched(s), period(p) {}
-
-  void start() {
-    down.add(Subscription(timer));
-    start_time = sched->now();
-    schedule_next();
-  }
-  void schedule_next() {
-    auto self = this->shared_from_this();
-    ++ticks;
-    timer->set(sched->schedule_at(
-        detail::add_saturated(start_time,
-                              detail::times_saturated(period, static_cast<Duration::rep>(ticks))),
-        [self] { self->tick(); }));
-  }
-  void tick() {
-    std::lock_guard lock(mutex);
-    if (done || down.is_disposed()) return;
-    std::vector<T> out = std::exchange(buf, std::vector<T>());
-    down.on_next(out);
-    if (!done && !down.is_disposed()) schedule_next();
-  }
-
-  std::recursive_mutex mutex;
-  O down;
-  S* sched;
-  Duration period;
+struct BufferTimeState : TimedStateBase<BufferTimeState<O, T, S>, std::vector<T>, O, S> {
+  using Base = TimedStateBase<BufferTimeState, std::vector<T>, O, S>;
+  using Token = typename Base::Token;
+  using Base::Base;
   TimePoint start_time{};
   Duration::rep ticks = 0;
   std::vector<T> buf;
-  bool done = false;
-  std::shared_ptr<SerialSubscription> timer = std::make_shared<SerialSubscription>();
-};
 
-template <class State, class T>
-class BufferTimeSink {
- public:
-  explicit BufferTimeSink(std::shared_ptr<State> s) : st_(std::move(s)) {}
+  void start() {
+    Base::start();
+    Token token;
+    TimePoint due;
+    {
+      auto l = this->em.lock();
+      start_time = this->sched->now();
+      token = this->timer.arm();
+      due = next_tick();
+    }
+    this->arm(token, due);
+  }
+  TimePoint next_tick() {  // under the lock
+    ++ticks;
+    return add_saturated(start_time, times_saturated(this->duration, ticks));
+  }
+  // Releasing the lock on return delivers the batch; the scheduler re-arms only after that.
+  std::optional<TimePoint> on_timer(Token token) {
+    auto l = this->em.lock();
+    if (!this->timer.fire(token)) return std::nullopt;
+    l.next(std::exchange(buf, std::vector<T>()));
+    this->timer.rearm(token);
+    return next_tick();
+  }
   void on_next(const T& v) {
-    std::lock_guard lock(st_->mutex);
-    if (!st_->done) st_->buf.push_back(v);
+    auto l = this->em.lock();
+    if (!l.ended()) buf.push_back(v);
   }
   void on_error(std::exception_ptr e) {
-    std::lock_guard lock(st_->mutex);
-    if (std::exchange(st_->done, true)) return;
-    st_->timer->unsubscribe();
-    st_->buf.clear();
-    st_->down.on_error(std::move(e));
+    auto l = this->em.lock();
+    if (l.ended()) return;
+    l.cancel_after(this->timer.disarm());
+    buf.clear();
+    l.error(std::move(e));
   }
   void on_completed() {
-    std::lock_guard lock(st_->mutex);
-    if (std::exchange(st_->done, true)) return;
-    st_->timer->unsubscribe();
-    std::vector<T> out = std::exchange(st_->buf, std::vector<T>());
-    st_->down.on_next(out);
-    if (!st_->down.is_disposed()) st_->down.on_completed();
+    auto l = this->em.lock();
+    if (l.ended()) return;
+    l.cancel_after(this->timer.disarm());
+    l.next(std::exchange(buf, std::vector<T>()));
+    l.complete();
   }
-  bool is_disposed() const noexcept { return st_->down.is_disposed(); }
-  void add(Subscription s) { st_->down.add(std::move(s)); }
-
- private:
-  std::shared_ptr<State> st_;
 };
 
 template <class Src, class S>
@@ -133,9 +126,9 @@ struct BufferTimeStrategy {
     using T = typename Src::value_type;
     using State = BufferTimeState<O, T, S>;
     auto state = std::make_shared<State>(std::move(obs), sched, period);
-    state->start();
-    if (!state->down.is_disposed())
-      src.subscribe_observer(BufferTimeSink<State, T>(std::move(state)));
+    if (state->em.is_disposed()) return;
+    state->start();  // the first period is armed before the source subscribes, as in RxJS
+    src.subscribe_observer(StateSink<State, T>(std::move(state)));
   }
 };
 

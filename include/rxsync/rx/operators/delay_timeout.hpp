@@ -7,24 +7,22 @@
 // subscription or of the previous value; with d <= 0 only the first value has a deadline (as in
 // RxJS, which re-arms its timer after a value only for a positive d). observe_on re-emits every
 // event from actions on the given scheduler, in order. All timers go through the scheduler, which
-// must outlive the subscription; unsubscribing cancels them. State is guarded by a mutex.
+// must outlive the subscription; unsubscribing cancels them. State is guarded by a mutex that is
+// never held while the downstream runs (detail/serial_emitter.hpp).
 #pragma once
 
 #include <algorithm>
-#include <cstdint>
 #include <deque>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
-#include <type_traits>
 #include <utility>
-#include <variant>
-#include <vector>
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/rx/detail/serial_emitter.hpp>
+#include <rxsync/rx/detail/timed_operator.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/observer.hpp>
 #include <rxsync/rx/operators/rate_limiting.hpp>
@@ -40,177 +38,195 @@ class TimeoutError : public std::runtime_error {
 
 namespace detail {
 
+// One scheduler action per value, armed on arrival as RxJS arms each value's timer. One action
+// for the head of a queue of values would be armed only when the one before it ran, so at an
+// instant shared with other actions a delayed value would move after actions armed in between
+// (docs/reactive.md, "Timed operators").
 template <class O, class T, class S>
 struct DelayState : std::enable_shared_from_this<DelayState<O, T, S>> {
-  DelayState(O d, S* s, Duration dur) : down(std::move(d)), sched(s), duration(dur) {}
+  DelayState(O d, S* s, Duration dur) : em(std::move(d)), sched(s), duration(dur) {}
 
+  void start() {
+    std::weak_ptr<DelayState> weak = this->shared_from_this();
+    em.add(Subscription::create([weak] {
+      if (auto self = weak.lock()) self->cancel();
+    }));
+  }
   void on_next(const T& v) {
-    std::lock_guard lock(mutex);
-    if (done) return;
-    if (!registered) {  // first value: make unsubscribe cancel every pending timer
-      registered = true;
-      std::weak_ptr<DelayState> weak = this->shared_from_this();
-      down.add(Subscription::create([weak] {
-        if (auto self = weak.lock()) self->cancel_all();
-      }));
+    {
+      auto l = em.lock();
+      if (l.ended()) return;
+      values.push_back(v);
     }
-    queue.push_back(v);
     auto self = this->shared_from_this();
-    timers.push_back(sched->schedule_after(duration, [self] { self->fire(); }));
+    Subscription timer = sched->schedule_after(duration, [self] { self->fire(); });
+    auto l = em.lock();
+    if (l.ended()) {
+      l.cancel_after(std::move(timer));
+      return;
+    }
+    // Timers run in the order they were armed: the spent ones are at the front.
+    while (!timers.empty() && !timers.front().is_subscribed()) timers.pop_front();
+    timers.push_back(std::move(timer));
   }
   void fire() {  // every value has the same delay, so timers fire in arrival order
-    std::lock_guard lock(mutex);
-    if (done || queue.empty()) return;
-    T v = std::move(queue.front());
-    queue.pop_front();
-    timers.pop_front();
-    down.on_next(v);
-    if (completed && queue.empty() && !std::exchange(done, true)) down.on_completed();
+    auto l = em.lock();
+    if (l.ended() || values.empty()) return;
+    l.next(std::move(values.front()));
+    values.pop_front();
+    if (completed && values.empty()) l.complete();
   }
   void on_error(std::exception_ptr e) {
-    std::lock_guard lock(mutex);
-    if (std::exchange(done, true)) return;
-    cancel_all();
-    down.on_error(std::move(e));
+    std::deque<Subscription> doomed;
+    {
+      auto l = em.lock();
+      if (l.ended()) return;
+      doomed.swap(timers);
+      values.clear();
+      l.error(std::move(e));
+    }
+    for (auto& t : doomed) t.unsubscribe();
   }
   void on_completed() {
-    std::lock_guard lock(mutex);
-    if (done) return;
+    auto l = em.lock();
+    if (l.ended()) return;
     completed = true;
-    if (queue.empty()) {
-      done = true;
-      down.on_completed();
-    }
+    if (values.empty()) l.complete();
   }
-  void cancel_all() {
-    std::lock_guard lock(mutex);
-    done = true;
-    for (auto& t : timers) t.unsubscribe();
-    timers.clear();
-    queue.clear();
+  void cancel() {
+    std::deque<Subscription> doomed;
+    {
+      auto l = em.lock();
+      l.close();
+      doomed.swap(timers);
+      values.clear();
+    }
+    for (auto& t : doomed) t.unsubscribe();
   }
 
-  std::recursive_mutex mutex;
-  O down;
+  SerialEmitter<T, O> em;
   S* sched;
   Duration duration;
-  std::deque<T> queue;
+  std::deque<T> values;  // guarded by em's lock
   std::deque<Subscription> timers;
-  bool registered = false;
   bool completed = false;
-  bool done = false;
 };
 
+// One timer for a deadline that every value moves: a value only stores now + d; the timer,
+// when it runs before the deadline, re-arms itself for what remains.
 template <class O, class T, class S>
-struct TimeoutState : TimedStateBase<O, S>, std::enable_shared_from_this<TimeoutState<O, T, S>> {
-  using TimedStateBase<O, S>::TimedStateBase;
-  std::uint64_t generation = 0;
+struct TimeoutState : TimedStateBase<TimeoutState<O, T, S>, T, O, S> {
+  using Base = TimedStateBase<TimeoutState, T, O, S>;
+  using Token = typename Base::Token;
+  using Base::Base;
+  TimePoint deadline{};
+  bool seen_value = false;
 
-  void start() {  // after subscribing: not if the source already emitted or ended synchronously
-    std::lock_guard lock(this->mutex);
-    if (this->done || generation != 0 || this->down.is_disposed()) return;
-    arm();
+  void started() {  // after subscribing: not if the source already emitted or ended synchronously
+    Token token = 0;
+    TimePoint due;
+    {
+      auto l = this->em.lock();
+      if (l.ended() || seen_value) return;
+      due = deadline = add_saturated(this->sched->now(), this->duration);
+      token = this->timer.arm();
+    }
+    this->arm(token, due);
   }
-  void arm() {
-    const std::uint64_t gen = ++generation;
-    auto self = this->shared_from_this();
-    this->timer->set(this->sched->schedule_after(this->duration, [self, gen] { self->fire(gen); }));
-  }
-  void fire(std::uint64_t gen) {
-    std::lock_guard lock(this->mutex);
-    if (gen != generation || std::exchange(this->done, true)) return;
-    this->down.on_error(std::make_exception_ptr(TimeoutError()));
+  std::optional<TimePoint> on_timer(Token token) {
+    auto l = this->em.lock();
+    if (!this->timer.fire(token)) return std::nullopt;
+    if (this->sched->now() < deadline) {  // a value moved the deadline: wait for what remains
+      this->timer.rearm(token);
+      return deadline;
+    }
+    l.error(std::make_exception_ptr(TimeoutError()));
+    return std::nullopt;
   }
   void on_next(const T& v) {
-    std::lock_guard lock(this->mutex);
-    if (this->done) return;
-    if (this->duration > Duration::zero()) {
-      arm();
-    } else {  // the first value met the deadline, and there is none for the values after it
-      ++generation;
-      this->timer->set(Subscription());
+    Token token = 0;
+    TimePoint until;
+    {
+      auto l = this->em.lock();
+      if (l.ended()) return;
+      seen_value = true;
+      if (this->duration > Duration::zero()) {
+        until = deadline = add_saturated(this->sched->now(), this->duration);
+        // Only a value sent during subscribe, before started(), finds no timer armed.
+        if (!this->timer.armed()) token = this->timer.arm();
+      } else {  // the first value met the deadline, and there is none for the values after it
+        l.cancel_after(this->timer.disarm());
+      }
+      l.next(v);
     }
-    this->down.on_next(v);
+    if (token != 0) this->arm(token, until);
   }
   void on_error(std::exception_ptr e) {
-    std::lock_guard lock(this->mutex);
-    if (std::exchange(this->done, true)) return;
-    this->timer->unsubscribe();
-    this->down.on_error(std::move(e));
+    auto l = this->em.lock();
+    if (l.ended()) return;
+    l.cancel_after(this->timer.disarm());
+    l.error(std::move(e));
   }
   void on_completed() {
-    std::lock_guard lock(this->mutex);
-    if (std::exchange(this->done, true)) return;
-    this->timer->unsubscribe();
-    this->down.on_completed();
+    auto l = this->em.lock();
+    if (l.ended()) return;
+    l.cancel_after(this->timer.disarm());
+    l.complete();
   }
 };
 
-struct CompletedEvent {};
-
-// Queues events and drains them from one scheduled action at a time, so delivery is serialized
-// and in order whatever thread the events come from; the lock is not held while delivering.
+// Queues events and delivers them from one scheduled action at a time, so delivery is
+// serialized and in order whatever thread the events come from; events that arrive while that
+// action is queued or running join it.
 template <class O, class T, class S>
-struct ObserveOnState : TimedStateBase<O, S>,
-                        std::enable_shared_from_this<ObserveOnState<O, T, S>> {
-  using Event = std::variant<T, std::exception_ptr, CompletedEvent>;
-  ObserveOnState(O d, S* s, Duration dur) : TimedStateBase<O, S>(std::move(d), s, dur) {
-    this->down.add(Subscription(upstream));
+struct ObserveOnState : TimedStateBase<ObserveOnState<O, T, S>, T, O, S> {
+  using Base = TimedStateBase<ObserveOnState, T, O, S>;
+  using Token = typename Base::Token;
+  ObserveOnState(O d, S* s, Duration dur) : Base(std::move(d), s, dur) {
+    this->em.add(Subscription(upstream));
   }
   // The upstream has its own list: a terminal event is delivered later, from the scheduler,
   // but the upstream is released as soon as it is queued (RxJS observeOn does the same).
   std::shared_ptr<DisposableList> upstream = std::make_shared<DisposableList>();
   bool upstream_disposed() const noexcept {
-    return upstream->is_stopped() || this->down.is_disposed();
+    return upstream->is_stopped() || this->em.is_disposed();
   }
   void add_upstream(Subscription s) { upstream->add(std::move(s)); }
 
-  std::mutex queue_mutex;
-  std::vector<Event> queue;
-  std::vector<Event> draining;
-  bool scheduled = false;
-
-  template <class E>
-  void push(E&& e) {
-    constexpr bool terminal = !std::is_same_v<std::decay_t<E>, T>;
+  template <class Push>
+  void push(Push&& push_event, bool terminal) {
+    Token token = 0;
     {
-      std::lock_guard lock(queue_mutex);
-      if (this->done) return;
-      if constexpr (terminal) this->done = true;
-      queue.emplace_back(std::forward<E>(e));
-      if (!std::exchange(scheduled, true)) {
-        auto self = this->shared_from_this();
-        this->timer->set(this->sched->schedule([self] { self->drain(); }));
-      }
+      auto l = this->em.lock();
+      if (l.ended()) return;
+      push_event(l);
+      if (l.reserve()) token = this->timer.arm();
     }
-    if constexpr (terminal) upstream->unsubscribe();
+    if (token != 0) schedule_delivery(token);
+    if (terminal) upstream->unsubscribe();
   }
-  void on_next(const T& v) { push(v); }
-  void on_error(std::exception_ptr e) { push(std::move(e)); }
-  void on_completed() { push(CompletedEvent{}); }
-
-  void drain() {
-    for (;;) {
-      {
-        std::lock_guard lock(queue_mutex);
-        if (queue.empty()) {
-          scheduled = false;
-          return;
-        }
-        std::swap(queue, draining);
-      }
-      for (auto& ev : draining) {
-        if (this->down.is_disposed()) break;
-        if (auto* v = std::get_if<T>(&ev)) {
-          this->down.on_next(*v);
-        } else if (auto* e = std::get_if<std::exception_ptr>(&ev)) {
-          this->down.on_error(*e);
-        } else {
-          this->down.on_completed();
-        }
-      }
-      draining.clear();
+  void schedule_delivery(Token token) {
+    auto self = this->shared_from_this();
+    Subscription handle = this->sched->schedule([self, token] { self->on_timer(token); });
+    auto l = this->em.lock();
+    l.cancel_after(this->timer.attach(token, std::move(handle)));
+  }
+  std::optional<TimePoint> on_timer(Token token) {
+    {
+      auto l = this->em.lock();
+      if (!this->timer.fire(token)) return std::nullopt;
     }
+    this->em.deliver_reserved();
+    return std::nullopt;
+  }
+  void on_next(const T& v) {
+    push([&](auto& l) { l.next(v); }, false);
+  }
+  void on_error(std::exception_ptr e) {
+    push([&](auto& l) { l.error(std::move(e)); }, true);
+  }
+  void on_completed() {
+    push([](auto& l) { l.complete(); }, true);
   }
 };
 

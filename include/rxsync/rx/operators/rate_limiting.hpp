@@ -6,21 +6,20 @@
 // `d` (the window covers [t, t + d]: an event at exactly t + d that was scheduled before the
 // window's end timer is still inside it), with RxJS's leading/trailing options. Timers go
 // through the scheduler, which must outlive the subscription; unsubscribing cancels them. State
-// is guarded by a mutex, so the scheduler may run on another thread.
+// is guarded by a mutex, so the scheduler may run on another thread; the mutex is never held
+// while the downstream runs (detail/serial_emitter.hpp).
 #pragma once
 
-#include <cstdint>
 #include <exception>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <tuple>
 #include <utility>
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/time.hpp>
+#include <rxsync/rx/detail/serial_emitter.hpp>
+#include <rxsync/rx/detail/timed_operator.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/observer.hpp>
 #include <rxsync/version.hpp>
@@ -39,200 +38,139 @@ struct ThrottleConfig {
 
 namespace detail {
 
-// Shared by the timed operators: the downstream sink, a mutex, and the one live timer.
-template <class O, class S>
-struct TimedStateBase {
-  TimedStateBase(O d, S* s, Duration dur) : down(std::move(d)), sched(s), duration(dur) {
-    down.add(Subscription(timer));
-  }
-  std::recursive_mutex mutex;
-  O down;
-  S* sched;
-  Duration duration;
-  std::shared_ptr<SerialSubscription> timer = std::make_shared<SerialSubscription>();
-  bool done = false;
-};
-
+// RxJS debounceTime: a value only records itself and the time; one timer, armed by the first
+// value of a burst, runs at first + d and re-arms itself for last + d until that has passed.
 template <class O, class T, class S>
-struct DebounceState : TimedStateBase<O, S>, std::enable_shared_from_this<DebounceState<O, T, S>> {
-  using TimedStateBase<O, S>::TimedStateBase;
-  std::optional<T> pending;
-  std::uint64_t generation = 0;
+struct DebounceState : TimedStateBase<DebounceState<O, T, S>, T, O, S> {
+  using Base = TimedStateBase<DebounceState, T, O, S>;
+  using Base::Base;
+  std::optional<T> pending;  // set exactly while the timer is armed
+  TimePoint last{};          // the last value's time
 
   void on_next(const T& v) {
-    std::lock_guard lock(this->mutex);
-    if (this->done) return;
-    pending = v;
-    const std::uint64_t gen = ++generation;
-    auto self = this->shared_from_this();
-    this->timer->set(this->sched->schedule_after(this->duration, [self, gen] { self->fire(gen); }));
+    typename Base::Token token = 0;
+    TimePoint due;
+    {
+      auto l = this->em.lock();
+      if (l.ended()) return;
+      pending = v;
+      last = this->sched->now();
+      if (this->timer.armed()) return;
+      token = this->timer.arm();
+      due = add_saturated(last, this->duration);
+    }
+    this->arm(token, due);
   }
-  void fire(std::uint64_t gen) {
-    std::lock_guard lock(this->mutex);
-    if (gen != generation || !pending || this->done) return;
-    T v = std::move(*pending);
-    pending.reset();
-    this->down.on_next(v);
+  std::optional<TimePoint> on_timer(typename Base::Token token) {
+    auto l = this->em.lock();
+    if (!this->timer.fire(token)) return std::nullopt;
+    const TimePoint due = add_saturated(last, this->duration);
+    if (this->sched->now() < due) {  // values came since it was armed: wait for what remains
+      this->timer.rearm(token);
+      return due;
+    }
+    if (pending) {
+      l.next(std::move(*pending));
+      pending.reset();
+    }
+    return std::nullopt;
   }
   void on_error(std::exception_ptr e) {
-    std::lock_guard lock(this->mutex);
-    if (std::exchange(this->done, true)) return;
-    this->timer->unsubscribe();
+    auto l = this->em.lock();
+    if (l.ended()) return;
     pending.reset();
-    this->down.on_error(std::move(e));
+    l.cancel_after(this->timer.disarm());
+    l.error(std::move(e));
   }
   void on_completed() {
-    std::lock_guard lock(this->mutex);
-    if (std::exchange(this->done, true)) return;
-    this->timer->unsubscribe();
+    auto l = this->em.lock();
+    if (l.ended()) return;
     if (pending) {
-      T v = std::move(*pending);
+      l.next(std::move(*pending));
       pending.reset();
-      this->down.on_next(v);
     }
-    if (!this->down.is_disposed()) this->down.on_completed();
+    l.cancel_after(this->timer.disarm());
+    l.complete();
+  }
+  void cancel() {
+    auto l = this->em.lock();
+    l.close();
+    pending.reset();
+    l.cancel_after(this->timer.disarm());
   }
 };
 
+// RxJS throttleTime: the window is the armed timer. RxJS opens it only after the value that
+// opens it has been delivered, so a value the downstream sends back from inside that call finds
+// no window and is sent too; `opening` counts such values still being delivered, and only
+// re-entrant calls (from the delivering thread) look at it: for another thread the window opened
+// with the decision to send.
 template <class O, class T, class S>
-struct ThrottleState : TimedStateBase<O, S>, std::enable_shared_from_this<ThrottleState<O, T, S>> {
+struct ThrottleState : TimedStateBase<ThrottleState<O, T, S>, T, O, S> {
+  using Base = TimedStateBase<ThrottleState, T, O, S>;
+  using Token = typename Base::Token;
   ThrottleState(O d, S* s, Duration dur, ops::ThrottleConfig c)
-      : TimedStateBase<O, S>(std::move(d), s, dur), config(c) {}
+      : Base(std::move(d), s, dur), config(c) {}
   ops::ThrottleConfig config;
   std::optional<T> send_value;
-  bool throttled = false;
   bool complete = false;
-  std::uint64_t generation = 0;
+  int opening = 0;
 
   void on_next(const T& v) {
-    std::lock_guard lock(this->mutex);
-    if (this->done) return;
-    send_value = v;
-    if (throttled) return;
-    if (config.leading) {
-      send();
-    } else {
-      start_throttle();
+    Token token = 0;
+    {
+      auto l = this->em.lock();
+      if (l.ended()) return;
+      send_value = v;
+      const bool throttled = this->timer.armed() && !(opening > 0 && l.reentrant());
+      if (throttled || (config.leading && !send(l))) return;
+      if (!this->timer.armed()) token = this->timer.arm();
     }
+    if (token != 0) this->arm(token, add_saturated(this->sched->now(), this->duration));
   }
-  void send() {
-    if (!send_value) return;
-    T v = std::move(*send_value);
+  // RxJS send(): queues the value, if any; true if a window opens after it.
+  bool send(typename SerialEmitter<T, O>::Lock& l) {
+    if (!send_value) return false;
+    l.next(std::move(*send_value));
     send_value.reset();
-    this->down.on_next(v);
-    if (!complete && !this->done) start_throttle();
+    if (complete) return false;
+    ++opening;
+    l.then(&ThrottleState::opened, this);
+    return true;
   }
-  void start_throttle() {
-    throttled = true;
-    const std::uint64_t gen = ++generation;
-    auto self = this->shared_from_this();
-    this->timer->set(
-        this->sched->schedule_after(this->duration, [self, gen] { self->end_throttle(gen); }));
+  static void opened(void* self) {
+    auto* st = static_cast<ThrottleState*>(self);
+    auto l = st->em.lock();
+    --st->opening;
   }
-  void end_throttle(std::uint64_t gen) {
-    std::lock_guard lock(this->mutex);
-    if (gen != generation || this->done) return;
-    throttled = false;
-    if (config.trailing) {
-      send();
-      if (complete && !std::exchange(this->done, true)) this->down.on_completed();
+  std::optional<TimePoint> on_timer(Token token) {  // the window closes
+    auto l = this->em.lock();
+    if (!this->timer.fire(token)) return std::nullopt;
+    if (!config.trailing) return std::nullopt;
+    if (send(l)) {
+      this->timer.rearm(token);
+      return add_saturated(this->sched->now(), this->duration);
     }
+    if (complete) l.complete();
+    return std::nullopt;
   }
   void on_error(std::exception_ptr e) {
-    std::lock_guard lock(this->mutex);
-    if (std::exchange(this->done, true)) return;
-    this->timer->unsubscribe();
-    this->down.on_error(std::move(e));
+    auto l = this->em.lock();
+    if (l.ended()) return;
+    send_value.reset();
+    l.cancel_after(this->timer.disarm());
+    l.error(std::move(e));
   }
   void on_completed() {
-    std::lock_guard lock(this->mutex);
-    if (this->done) return;
+    auto l = this->em.lock();
+    if (l.ended()) return;
     complete = true;
-    if (config.trailing && send_value && throttled) return;  // the window's end sends and completes
-    this->done = true;
-    this->timer->unsubscribe();
-    this->down.on_completed();
+    // The window's end sends the trailing value, then completes.
+    if (config.trailing && send_value && this->timer.armed()) return;
+    l.cancel_after(this->timer.disarm());
+    l.complete();
   }
 };
-
-// The upstream sink of a timed operator: forwards to a shared state.
-template <class State, class T>
-class StateSink {
- public:
-  explicit StateSink(std::shared_ptr<State> s) : st_(std::move(s)) {}
-  void on_next(const T& v) { st_->on_next(v); }
-  void on_error(std::exception_ptr e) { st_->on_error(std::move(e)); }
-  void on_completed() { st_->on_completed(); }
-  bool is_disposed() const noexcept {
-    if constexpr (requires { st_->upstream_disposed(); }) {
-      return st_->upstream_disposed();
-    } else {
-      return st_->down.is_disposed();
-    }
-  }
-  void add(Subscription s) {
-    if constexpr (requires { st_->add_upstream(std::move(s)); }) {
-      st_->add_upstream(std::move(s));
-    } else {
-      st_->down.add(std::move(s));
-    }
-  }
-
- private:
-  std::shared_ptr<State> st_;
-};
-
-// Builds State(down, args...) at subscribe time and subscribes src with a StateSink.
-template <template <class, class, class> class StateT, class Src, class S, class... Args>
-struct TimedStrategy {
-  Src src;
-  S* sched;
-  Duration duration;
-  std::tuple<Args...> args;
-  template <class O>
-  void subscribe(O obs) const {
-    using T = typename Src::value_type;
-    using State = StateT<O, T, S>;
-    auto state = std::apply(
-        [&](const Args&... a) {
-          return std::make_shared<State>(std::move(obs), sched, duration, a...);
-        },
-        args);
-    if (state->down.is_disposed()) return;
-    if constexpr (requires { state->start(); }) {
-      // e.g. timeout's first timer, armed after subscribing (as RxJS does), so a source event
-      // queued for the deadline's frame at subscription comes first.
-      src.subscribe_observer(StateSink<State, T>(state));
-      state->start();
-    } else {
-      src.subscribe_observer(StateSink<State, T>(std::move(state)));
-    }
-  }
-};
-
-template <template <class, class, class> class StateT, class S, class... Args>
-struct TimedOperator : OperatorBase {
-  S* sched;
-  Duration duration;
-  std::tuple<Args...> args;
-  template <class Src>
-  auto operator()(Src&& src) const {
-    using T = ValueOf<Src>;
-    using St = TimedStrategy<StateT, std::remove_cvref_t<Src>, S, Args...>;
-    return make_static_observable<T>(St{std::forward<Src>(src), sched, duration, args});
-  }
-};
-
-// The operator, or (once check_scheduler's static_assert has said what S lacks) one that adds
-// no further errors.
-template <template <class, class, class> class StateT, class S, class... Args>
-auto timed_operator(S& scheduler, Duration d, Args... args) {
-  if constexpr (!Scheduler<S>) {
-    return InvalidOperator{};
-  } else {
-    return TimedOperator<StateT, S, Args...>{{}, &scheduler, d, std::tuple<Args...>(args...)};
-  }
-}
 
 inline void check_non_negative(const char* what, Duration d) {
   if (d < Duration::zero()) {

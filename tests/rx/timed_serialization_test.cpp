@@ -1,0 +1,169 @@
+// Timed operators in virtual time: a downstream that feeds its own source from inside on_next
+// is called back in order, never nested inside its own call; one scheduler action per
+// subscription while values keep moving a deadline.
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <rxsync/rx/operators/buffer.hpp>
+#include <rxsync/rx/operators/delay_timeout.hpp>
+#include <rxsync/rx/operators/rate_limiting.hpp>
+#include <rxsync/rx/subjects/publish_subject.hpp>
+#include <rxsync/schedulers/virtual_time_scheduler.hpp>
+
+#include "rx_test_util.hpp"
+#include "rxsync_catch.hpp"
+
+using namespace rxsync;
+using namespace std::chrono_literals;
+using rx_test::Events;
+
+namespace {
+
+long ms(const VirtualTimeScheduler& vts) {
+  return static_cast<long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(vts.now().time_since_epoch()).count());
+}
+
+// Logs "enter"/"exit" around each call it gets and, while handling a value v < last, sends
+// v + 1 into `source` from inside that call. depth counts calls in progress: the Rx contract
+// says it never exceeds 1.
+struct EchoObserver {
+  EchoObserver(VirtualTimeScheduler& v, PublishSubject<int>& s, int l)
+      : vts(v), source(s), last(l) {}
+  VirtualTimeScheduler& vts;
+  PublishSubject<int>& source;
+  int last;
+  Events log;
+  int depth = 0;
+  int max_depth = 0;
+  Subscription sub;
+
+  template <class Chain>
+  void subscribe(const Chain& chain) {
+    sub = chain.subscribe([self = this](const auto& v) { self->on_value(v); },
+                          [this](std::exception_ptr e) { stamp("E:" + rx_test::what(e)); },
+                          [this] { stamp("C"); });
+  }
+  void on_value(int v) {
+    enter("next " + std::to_string(v));
+    if (v < last) source.on_next(v + 1);
+    leave("next " + std::to_string(v));
+  }
+  void on_value(const std::vector<int>& batch) {
+    enter("batch " + rx_test::str(batch));
+    for (int v : batch) {
+      if (v < last) source.on_next(v + 1);
+    }
+    leave("batch " + rx_test::str(batch));
+  }
+  void stamp(const std::string& what) { log.push_back(std::to_string(ms(vts)) + ":" + what); }
+  void enter(const std::string& what) {
+    ++depth;
+    if (depth > max_depth) max_depth = depth;
+    stamp(what);
+  }
+  void leave(const std::string& what) {
+    stamp("/" + what);
+    --depth;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("timeout: a value sent from inside on_next is delivered after that call returns") {
+  VirtualTimeScheduler vts;
+  PublishSubject<int> s;
+  EchoObserver obs{vts, s, 3};
+  obs.subscribe(s | ops::timeout(1s, vts));
+  s.on_next(1);
+  s.on_completed();
+  CHECK(obs.max_depth == 1);
+  CHECK(obs.log ==
+        Events{"0:next 1", "0:/next 1", "0:next 2", "0:/next 2", "0:next 3", "0:/next 3", "0:C"});
+  CHECK(vts.pending() == 0);
+}
+
+TEST_CASE("debounce: values fed back from inside on_next are debounced again, in order") {
+  VirtualTimeScheduler vts;
+  PublishSubject<int> s;
+  EchoObserver obs{vts, s, 3};
+  obs.subscribe(s | ops::debounce(10ms, vts));
+  s.on_next(1);
+  vts.advance_by(100ms);
+  s.on_completed();
+  CHECK(obs.max_depth == 1);
+  CHECK(obs.log == Events{"10:next 1", "10:/next 1", "20:next 2", "20:/next 2", "30:next 3",
+                          "30:/next 3", "100:C"});
+}
+
+TEST_CASE("throttle: values fed back from inside the leading value's call pass too (RxJS)") {
+  VirtualTimeScheduler vts;
+  PublishSubject<int> s;
+  EchoObserver obs{vts, s, 3};
+  obs.subscribe(s | ops::throttle(10ms, vts));
+  s.on_next(1);
+  s.on_next(9);  // the window opened once 1's call returned: 9 is throttled
+  vts.advance_by(100ms);
+  s.on_completed();
+  CHECK(obs.max_depth == 1);
+  CHECK(obs.log ==
+        Events{"0:next 1", "0:/next 1", "0:next 2", "0:/next 2", "0:next 3", "0:/next 3", "100:C"});
+}
+
+TEST_CASE("delay, observe_on, buffer_time: fed-back values come later, in order, unnested") {
+  VirtualTimeScheduler vts;
+  {
+    PublishSubject<int> s;
+    EchoObserver obs{vts, s, 3};
+    obs.subscribe(s | ops::delay(5ms, vts));
+    s.on_next(1);
+    vts.advance_by(100ms);
+    CHECK(obs.max_depth == 1);
+    CHECK(obs.log ==
+          Events{"5:next 1", "5:/next 1", "10:next 2", "10:/next 2", "15:next 3", "15:/next 3"});
+  }
+  {
+    PublishSubject<int> s;
+    EchoObserver obs{vts, s, 3};
+    obs.subscribe(s | ops::observe_on(vts));
+    s.on_next(1);
+    vts.advance_by(0ms);
+    CHECK(obs.max_depth == 1);
+    CHECK(obs.log == Events{"100:next 1", "100:/next 1", "100:next 2", "100:/next 2", "100:next 3",
+                            "100:/next 3"});
+  }
+  {
+    PublishSubject<int> s;
+    EchoObserver obs{vts, s, 2};
+    obs.subscribe(s | ops::buffer_time(10ms, vts));
+    s.on_next(1);
+    vts.advance_by(25ms);
+    obs.sub.unsubscribe();
+    CHECK(obs.max_depth == 1);
+    CHECK(obs.log == Events{"110:batch [1]", "110:/batch [1]", "120:batch [2]", "120:/batch [2]"});
+    CHECK(vts.pending() == 0);
+  }
+}
+
+TEST_CASE("debounce and timeout keep one scheduler action while values move the deadline") {
+  VirtualTimeScheduler vts;
+  PublishSubject<int> s;
+  Events log;
+  rx_test::record(s | ops::debounce(10ms, vts), log, &vts);
+  Events log2;
+  rx_test::record(s | ops::timeout(10ms, vts), log2, &vts);
+  CHECK(vts.pending() == 1);  // timeout's deadline, armed at subscription
+  for (int i = 0; i < 50; ++i) {
+    s.on_next(i);
+    CHECK(vts.pending() == 2);
+    vts.advance_by(3ms);
+  }
+  vts.advance_by(20ms);
+  CHECK(log == Events{"157:49"});
+  CHECK(log2.size() == 51);
+  CHECK(log2.back() == "157:E:rxsync::ops::timeout: no value within the timeout");
+  CHECK(vts.pending() == 0);
+}
