@@ -48,6 +48,21 @@ template <class S>
 concept Scheduler = SchedulerHasNow<S> && SchedulerHasSchedule<S> && SchedulerHasScheduleAt<S> &&
     SchedulerHasScheduleAfter<S>;
 
+namespace detail {
+struct NoopRearmingAction {
+  std::optional<TimePoint> operator()() const noexcept { return std::nullopt; }
+};
+}  // namespace detail
+
+// Optional: `schedule_rearming(TimePoint, action)`, where the action returns
+// std::optional<TimePoint>, the time to run it again through the same handle (or std::nullopt
+// when done): one queued action for a timer whose deadline keeps moving. The built-in
+// schedulers have it.
+template <class S>
+concept SchedulerCanRearm = requires(S& s, TimePoint t) {
+  { s.schedule_rearming(t, detail::NoopRearmingAction{}) } -> std::same_as<Subscription>;
+};
+
 template <class S>
 consteval bool check_scheduler() {
   static_assert(SchedulerHasNow<S>,

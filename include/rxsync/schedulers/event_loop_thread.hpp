@@ -44,6 +44,11 @@ class EventLoopThread {
   Subscription schedule_after(Duration delay, F&& action) {
     return loop_.schedule_after(delay, std::forward<F>(action));
   }
+  // See RunLoop::schedule_rearming.
+  template <class F>
+  Subscription schedule_rearming(TimePoint due, F&& action) {
+    return loop_.schedule_rearming(due, std::forward<F>(action));
+  }
 
   // Shuts the loop down (actions already due still run, later ones are dropped) and waits for
   // the thread. Idempotent.

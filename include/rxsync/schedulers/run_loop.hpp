@@ -50,6 +50,15 @@ class RunLoop {
                         std::forward<F>(action));
   }
 
+  // Runs `action` at `due` like schedule_at(); while it returns a time point (a
+  // std::optional<TimePoint>), runs it again then (a time in the past runs as soon as
+  // possible), through the same handle: one queued action for a timer whose deadline keeps
+  // moving, instead of one per move.
+  template <class F>
+  Subscription schedule_rearming(TimePoint due, F&& action) {
+    return queue_->push_rearming(std::max(due, now()), std::forward<F>(action));
+  }
+
   // Runs actions as they fall due until stop() or shutdown().
   void run() { loop(TimePoint::max(), false); }
 
@@ -90,7 +99,7 @@ class RunLoop {
         return stopping || shutting_down || (until_idle && queue_->live_unlocked() == 0);
       });
       if (ready) {
-        ready->entry->run();
+        run_action(std::move(*ready));
         continue;
       }
       if (shutting_down) drain();
@@ -101,8 +110,14 @@ class RunLoop {
   // Runs what was due when shutdown began, then drops everything later.
   void drain() {
     const TimePoint cutoff = now();
-    while (auto ready = queue_->pop_due(cutoff)) ready->entry->run();
+    while (auto ready = queue_->pop_due(cutoff)) run_action(std::move(*ready));
     queue_->close();
+  }
+
+  void run_action(detail::TimedQueue::Ready ready) {
+    if (auto again = ready.entry->run()) {
+      queue_->requeue(std::move(ready.entry), std::max(*again, now()));
+    }
   }
 
   std::shared_ptr<detail::TimedQueue> queue_ = std::make_shared<detail::TimedQueue>();

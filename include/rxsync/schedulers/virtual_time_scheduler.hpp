@@ -52,6 +52,15 @@ class VirtualTimeScheduler {
                        std::forward<F>(action));
   }
 
+  // Runs `action` at `due` like schedule_at(); while it returns a time point (a
+  // std::optional<TimePoint>), runs it again then (a time in the past counts as now), through
+  // the same handle. For a timer whose deadline keeps moving: one queued action, re-armed in
+  // place, instead of one per move.
+  template <class F>
+  Subscription schedule_rearming(TimePoint due, F&& action) {
+    return queue_->push_rearming(std::max(due, now()), std::forward<F>(action));
+  }
+
   // Runs every action due up to and including now() + delta, then sets now() to that time.
   // Actions scheduled while running are run in the same call when they fall due by then.
   void advance_by(Duration delta) {
@@ -92,7 +101,9 @@ class VirtualTimeScheduler {
     auto ready = queue_->pop_due(limit);
     if (!ready) return false;
     if (ready->due > now()) set_now(ready->due);
-    ready->entry->run();
+    if (auto again = ready->entry->run()) {
+      queue_->requeue(std::move(ready->entry), std::max(*again, now()));
+    }
     return true;
   }
   void set_now(TimePoint t) noexcept {

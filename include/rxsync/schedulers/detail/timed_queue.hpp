@@ -3,6 +3,9 @@
 // Orders actions by (due time, order of scheduling) and cancels them lazily: a cancelled action
 // releases its callable at once and its heap slot is skipped when it surfaces (or swept when
 // cancelled slots dominate). Thread-safe; the owning scheduler decides when actions run.
+// A re-arming action (push_rearming) returns when to run next; its entry goes back into the
+// heap instead of a new one being made, so a timer whose deadline keeps moving (debounce,
+// timeout) costs no allocation per move and keeps one handle.
 #pragma once
 
 #include <algorithm>
@@ -33,17 +36,21 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
     Entry(std::weak_ptr<TimedQueue> owner, Action fn)
         : owner_(std::move(owner)), fn_(std::move(fn)) {}
 
-    // Runs the action (the caller popped it, so nobody else touches fn_ now), then releases the
-    // callable and marks the handle finished.
-    void run() {
+    // Runs the action (the caller popped it, so nobody else touches fn_ now). Returns the time
+    // a re-arming action asked to run again at: the caller then hands the entry to requeue().
+    // Otherwise releases the callable and marks the handle finished.
+    std::optional<TimePoint> run() {
+      again_.reset();
       struct Finish {
         Entry* self;
         ~Finish() {
+          if (self->again_) return;
           self->fn_.reset();
           self->mark_disposed();
         }
       } finish{this};
       fn_();
+      return again_;
     }
 
    private:
@@ -75,7 +82,8 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
 
     std::weak_ptr<TimedQueue> owner_;
     Action fn_;
-    bool queued_ = true;  // guarded by owner's mutex
+    std::optional<TimePoint> again_;  // set by a re-arming action, read by run()
+    bool queued_ = false;             // in the heap; guarded by owner's mutex
   };
 
   TimedQueue() = default;
@@ -89,17 +97,27 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
   // Queues `fn` at `due`. Returns an empty Subscription if the queue is closed.
   Subscription push(TimePoint due, Action fn) {
     auto entry = std::make_shared<Entry>(weak_from_this(), std::move(fn));
-    bool earliest = false;
-    {
-      std::lock_guard lock(mutex_);
-      if (closed_) return {};
-      heap_.push_back(Slot{due, next_seq_++, entry});
-      std::push_heap(heap_.begin(), heap_.end(), later);
-      ++live_;
-      earliest = heap_.front().entry == entry;
-    }
-    if (earliest) wake_.notify_all();
+    if (!insert(due, entry)) return {};
     return Subscription(std::move(entry));
+  }
+
+  // Queues `fn` (callable as std::optional<TimePoint>()) at `due`; each time it returns a time
+  // point, the runner requeues the same entry for then. The handle stays live until it returns
+  // std::nullopt or is cancelled.
+  template <class F>
+  Subscription push_rearming(TimePoint due, F fn) {
+    auto entry = std::make_shared<Entry>(weak_from_this(), Action());
+    // The entry owns the callable, so the raw pointer back to it cannot dangle.
+    entry->fn_ = Action([f = std::move(fn), self = entry.get()]() mutable { self->again_ = f(); });
+    if (!insert(due, entry)) return {};
+    return Subscription(std::move(entry));
+  }
+
+  // Puts back an entry whose run() returned `due`, unless it was cancelled while it ran or the
+  // queue closed: then it is finished here.
+  void requeue(std::shared_ptr<Entry> entry, TimePoint due) {
+    if (insert(due, std::move(entry))) return;
+    entry->mark_finished();  // outside the lock: the callable's captures may re-enter
   }
 
   struct Ready {
@@ -196,6 +214,27 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
     std::uint64_t seq;
     std::shared_ptr<Entry> entry;
   };
+
+  // False if closed, or (for a requeued entry) cancelled while it ran: a cancellation checks
+  // queued_ under this lock, so it either sees the entry queued or happened before this check.
+  // Moves from `entry` only when it returns true.
+  template <class EntryPtr>
+  bool insert(TimePoint due, EntryPtr&& entry) {
+    Entry* const raw = entry.get();
+    bool earliest = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_ || raw->is_disposed()) return false;
+      raw->queued_ = true;
+      heap_.push_back(Slot{due, next_seq_++, std::forward<EntryPtr>(entry)});
+      std::push_heap(heap_.begin(), heap_.end(), later);
+      ++live_;
+      earliest = heap_.front().entry.get() == raw;
+    }
+    if (earliest) wake_.notify_all();
+    return true;
+  }
+
   // std::push_heap builds a max-heap; "later" as the less-than puts the earliest slot on top.
   static bool later(const Slot& a, const Slot& b) noexcept {
     return a.due != b.due ? a.due > b.due : a.seq > b.seq;
