@@ -1,10 +1,12 @@
 // Timed operators in virtual time: a downstream that feeds its own source from inside on_next
 // is called back in order, never nested inside its own call; one scheduler action per
-// subscription while values keep moving a deadline.
+// subscription while values keep moving a deadline; and the same output through a scheduler
+// that cannot re-arm an action (operators then fall back to schedule_at()).
 #include <chrono>
 #include <cstddef>
 #include <exception>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <rxsync/rx/operators/buffer.hpp>
@@ -166,4 +168,74 @@ TEST_CASE("debounce and timeout keep one scheduler action while values move the 
   CHECK(log2.size() == 51);
   CHECK(log2.back() == "157:E:rxsync::ops::timeout: no value within the timeout");
   CHECK(vts.pending() == 0);
+}
+
+namespace {
+// A Scheduler without schedule_rearming(): the timed operators schedule a new action each time
+// a deadline moves past the armed one.
+struct PlainScheduler {
+  VirtualTimeScheduler* inner;
+  TimePoint now() const { return inner->now(); }
+  template <class F>
+  Subscription schedule(F&& f) {
+    return inner->schedule(std::forward<F>(f));
+  }
+  template <class F>
+  Subscription schedule_at(TimePoint t, F&& f) {
+    return inner->schedule_at(t, std::forward<F>(f));
+  }
+  template <class F>
+  Subscription schedule_after(Duration d, F&& f) {
+    return inner->schedule_after(d, std::forward<F>(f));
+  }
+};
+static_assert(Scheduler<PlainScheduler>);
+static_assert(!SchedulerCanRearm<PlainScheduler>);
+static_assert(SchedulerCanRearm<VirtualTimeScheduler>);
+
+// Runs `make(scheduler)` on one timeline: values at 0, 4, 8, ... 36 ms, then at 100 and
+// completion at 130.
+template <class Make>
+Events run_timeline(Make make, bool plain) {
+  VirtualTimeScheduler vts;
+  PlainScheduler wrapper{&vts};
+  PublishSubject<int> s;
+  for (int i = 0; i < 10; ++i) {
+    vts.schedule_at(TimePoint(std::chrono::milliseconds(4 * i)), [s, i] { s.on_next(i); });
+  }
+  vts.schedule_at(TimePoint(100ms), [s] { s.on_next(100); });
+  vts.schedule_at(TimePoint(130ms), [s] { s.on_completed(); });
+  Events log;
+  if (plain) {
+    rx_test::record(make(s, wrapper), log, &vts);
+  } else {
+    rx_test::record(make(s, vts), log, &vts);
+  }
+  vts.advance_by(1s);
+  CHECK(vts.pending() == 0);
+  return log;
+}
+}  // namespace
+
+TEST_CASE("a scheduler that cannot re-arm an action gives the same results") {
+  auto debounce = [](auto& s, auto& sched) { return s | ops::debounce(10ms, sched); };
+  CHECK(run_timeline(debounce, false) == Events{"46:9", "110:100", "130:C"});
+  CHECK(run_timeline(debounce, true) == run_timeline(debounce, false));
+
+  auto timeout = [](auto& s, auto& sched) { return s | ops::timeout(30ms, sched); };
+  CHECK(run_timeline(timeout, false).back() ==
+        "66:E:rxsync::ops::timeout: no value within the timeout");
+  CHECK(run_timeline(timeout, true) == run_timeline(timeout, false));
+
+  auto throttle = [](auto& s, auto& sched) {
+    return s | ops::throttle(10ms, sched, {.leading = true, .trailing = true});
+  };
+  CHECK(run_timeline(throttle, false) ==
+        Events{"0:0", "10:2", "20:5", "30:7", "40:9", "100:100", "130:C"});
+  CHECK(run_timeline(throttle, true) == run_timeline(throttle, false));
+
+  auto buffer = [](auto& s, auto& sched) { return s | ops::buffer_time(25ms, sched); };
+  CHECK(run_timeline(buffer, false) == Events{"25:[0,1,2,3,4,5,6]", "50:[7,8,9]", "75:[]",
+                                              "100:[100]", "125:[]", "130:[]", "130:C"});
+  CHECK(run_timeline(buffer, true) == run_timeline(buffer, false));
 }

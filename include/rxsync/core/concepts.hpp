@@ -56,8 +56,9 @@ struct NoopRearmingAction {
 
 // Optional: `schedule_rearming(TimePoint, action)`, where the action returns
 // std::optional<TimePoint>, the time to run it again through the same handle (or std::nullopt
-// when done): one queued action for a timer whose deadline keeps moving. The built-in
-// schedulers have it.
+// when done). Timed operators (debounce, timeout, throttle, buffer_time) then keep one queued
+// action per subscription instead of scheduling a new one each time their deadline moves; any
+// other Scheduler works too, through schedule_at(). The built-in schedulers have it.
 template <class S>
 concept SchedulerCanRearm = requires(S& s, TimePoint t) {
   { s.schedule_rearming(t, detail::NoopRearmingAction{}) } -> std::same_as<Subscription>;

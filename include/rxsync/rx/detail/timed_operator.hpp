@@ -48,13 +48,19 @@ struct TimedStateBase : std::enable_shared_from_this<Derived> {
     l.close();
     l.cancel_after(timer.disarm());
   }
-  // Schedules the action for `token` (from timer.arm() under the lock); call it unlocked. When
-  // the action asks to run again, a new action is scheduled for the same token.
+  // Schedules the action for `token` (from timer.arm() under the lock); call it unlocked. A
+  // re-arming scheduler puts the same action back when it asks to run again; any other gets a
+  // new action for the same token.
   void arm(Token token, TimePoint due) {
     auto self = this->shared_from_this();
-    Subscription handle = sched->schedule_at(due, [self, token] {
-      if (auto again = self->on_timer(token)) self->arm(token, *again);
-    });
+    Subscription handle;
+    if constexpr (SchedulerCanRearm<S>) {
+      handle = sched->schedule_rearming(due, [self, token] { return self->on_timer(token); });
+    } else {
+      handle = sched->schedule_at(due, [self, token] {
+        if (auto again = self->on_timer(token)) self->arm(token, *again);
+      });
+    }
     auto l = em.lock();
     l.cancel_after(timer.attach(token, std::move(handle)));
   }
