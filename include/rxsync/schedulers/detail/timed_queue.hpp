@@ -9,6 +9,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -125,6 +126,13 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
     std::shared_ptr<Entry> entry;
   };
 
+  // False when nothing can be due at or before `limit`, without taking the lock: a virtual clock
+  // advanced in small steps (one per event) then pays for the lock only when an action is due.
+  // May say true for an action cancelled since; pop_due() then finds nothing.
+  bool may_have_due(TimePoint limit) const noexcept {
+    return earliest_.load(std::memory_order_acquire) <= limit.time_since_epoch().count();
+  }
+
   // Removes and returns the earliest live action due at or before `limit`.
   std::optional<Ready> pop_due(TimePoint limit) {
     std::lock_guard lock(mutex_);
@@ -134,6 +142,7 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
   std::optional<TimePoint> next_due() {
     std::lock_guard lock(mutex_);
     drop_cancelled_top();
+    publish_earliest();
     if (heap_.empty()) return std::nullopt;
     return heap_.front().due;
   }
@@ -162,6 +171,7 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
       }
       live_ = 0;
       cancelled_in_heap_ = 0;
+      publish_earliest();
     }
     wake_.notify_all();
     for (auto& slot : dropped) slot.entry->mark_finished();
@@ -230,6 +240,7 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
       std::push_heap(heap_.begin(), heap_.end(), later);
       ++live_;
       earliest = heap_.front().entry.get() == raw;
+      publish_earliest();
     }
     if (earliest) wake_.notify_all();
     return true;
@@ -257,13 +268,24 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
 
   std::optional<Ready> pop_due_locked(TimePoint limit) {
     drop_cancelled_top();
-    if (heap_.empty() || heap_.front().due > limit) return std::nullopt;
+    if (heap_.empty() || heap_.front().due > limit) {
+      publish_earliest();
+      return std::nullopt;
+    }
     std::pop_heap(heap_.begin(), heap_.end(), later);
     Slot slot = std::move(heap_.back());
     heap_.pop_back();
     slot.entry->queued_ = false;
     --live_;
+    publish_earliest();
     return Ready{slot.due, std::move(slot.entry)};
+  }
+
+  // Under the lock, after the heap's top may have changed.
+  void publish_earliest() noexcept {
+    earliest_.store(heap_.empty() ? TimePoint::max().time_since_epoch().count()
+                                  : heap_.front().due.time_since_epoch().count(),
+                    std::memory_order_release);
   }
 
   mutable std::mutex mutex_;
@@ -273,6 +295,8 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
   std::size_t live_ = 0;
   std::size_t cancelled_in_heap_ = 0;
   bool closed_ = false;
+  // The top slot's due time (TimePoint::max() when empty); written under the lock.
+  std::atomic<Duration::rep> earliest_{TimePoint::max().time_since_epoch().count()};
 };
 
 }  // namespace detail
