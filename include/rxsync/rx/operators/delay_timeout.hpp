@@ -12,6 +12,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <deque>
 #include <exception>
 #include <memory>
@@ -119,26 +120,36 @@ struct TimeoutState : TimedStateBase<TimeoutState<O, T, S>, T, O, S> {
   using Base = TimedStateBase<TimeoutState, T, O, S>;
   using Token = typename Base::Token;
   using Base::Base;
-  TimePoint deadline{};
+  // Written under the lock; an atomic so that the timer can see without the lock that it only
+  // has to re-arm, the common case while values keep coming.
+  std::atomic<Duration::rep> deadline{0};
   bool seen_value = false;
 
+  TimePoint due() const noexcept {
+    return TimePoint(Duration(deadline.load(std::memory_order_relaxed)));
+  }
+  void set_due(TimePoint t) noexcept {
+    deadline.store(t.time_since_epoch().count(), std::memory_order_relaxed);
+  }
   void started() {  // after subscribing: not if the source already emitted or ended synchronously
     Token token = 0;
-    TimePoint due;
     {
       auto l = this->em.lock();
       if (l.ended() || seen_value) return;
-      due = deadline = add_saturated(this->sched->now(), this->duration);
+      set_due(add_saturated(this->sched->now(), this->duration));
       token = this->timer.arm();
     }
-    this->arm(token, due);
+    this->arm(token, due());
   }
   std::optional<TimePoint> on_timer(Token token) {
+    // A value moved the deadline: wait for what remains. If this action was cancelled or
+    // replaced meanwhile, its handle was (or is about to be) cancelled, which stops the re-arm.
+    if (const TimePoint d = due(); this->sched->now() < d) return d;
     auto l = this->em.lock();
     if (!this->timer.fire(token)) return std::nullopt;
-    if (this->sched->now() < deadline) {  // a value moved the deadline: wait for what remains
+    if (const TimePoint d = due(); this->sched->now() < d) {  // a value came just now
       this->timer.rearm(token);
-      return deadline;
+      return d;
     }
     l.error(std::make_exception_ptr(TimeoutError()));
     return std::nullopt;
@@ -151,7 +162,8 @@ struct TimeoutState : TimedStateBase<TimeoutState<O, T, S>, T, O, S> {
       if (l.ended()) return;
       seen_value = true;
       if (this->duration > Duration::zero()) {
-        until = deadline = add_saturated(this->sched->now(), this->duration);
+        until = add_saturated(this->sched->now(), this->duration);
+        set_due(until);
         // Only a value sent during subscribe, before started(), finds no timer armed.
         if (!this->timer.armed()) token = this->timer.arm();
       } else {  // the first value met the deadline, and there is none for the values after it

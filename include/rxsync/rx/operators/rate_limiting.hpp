@@ -10,6 +10,7 @@
 // while the downstream runs (detail/serial_emitter.hpp).
 #pragma once
 
+#include <atomic>
 #include <exception>
 #include <optional>
 #include <stdexcept>
@@ -45,29 +46,34 @@ struct DebounceState : TimedStateBase<DebounceState<O, T, S>, T, O, S> {
   using Base = TimedStateBase<DebounceState, T, O, S>;
   using Base::Base;
   std::optional<T> pending;  // set exactly while the timer is armed
-  TimePoint last{};          // the last value's time
+  // The last value's time. Written under the lock; an atomic so that the timer can see without
+  // the lock that it only has to re-arm, the common case while values keep coming.
+  std::atomic<Duration::rep> last{0};
 
+  TimePoint due() const noexcept {
+    return add_saturated(TimePoint(Duration(last.load(std::memory_order_relaxed))), this->duration);
+  }
   void on_next(const T& v) {
     typename Base::Token token = 0;
-    TimePoint due;
     {
       auto l = this->em.lock();
       if (l.ended()) return;
       pending = v;
-      last = this->sched->now();
+      last.store(this->sched->now().time_since_epoch().count(), std::memory_order_relaxed);
       if (this->timer.armed()) return;
       token = this->timer.arm();
-      due = add_saturated(last, this->duration);
     }
-    this->arm(token, due);
+    this->arm(token, due());
   }
   std::optional<TimePoint> on_timer(typename Base::Token token) {
+    // Values came since it was armed: wait for what remains. If this action was cancelled or
+    // replaced meanwhile, its handle was (or is about to be) cancelled, which stops the re-arm.
+    if (const TimePoint d = due(); this->sched->now() < d) return d;
     auto l = this->em.lock();
     if (!this->timer.fire(token)) return std::nullopt;
-    const TimePoint due = add_saturated(last, this->duration);
-    if (this->sched->now() < due) {  // values came since it was armed: wait for what remains
+    if (const TimePoint d = due(); this->sched->now() < d) {  // a value came just now
       this->timer.rearm(token);
-      return due;
+      return d;
     }
     if (pending) {
       l.next(std::move(*pending));
