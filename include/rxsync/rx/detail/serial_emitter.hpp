@@ -57,7 +57,8 @@ class SerialEmitter {
     explicit Lock(SerialEmitter& emitter) : em_(&emitter) { em_->mutex_.lock(); }
     Lock(const Lock&) = delete;
     Lock& operator=(const Lock&) = delete;
-    ~Lock() {
+    [[gnu::always_inline]] ~Lock() {
+      // Most calls only update state: keep that path small enough to inline.
       if ((em_->draining_ || em_->queue_.empty()) && !em_->cancel_) {
         em_->mutex_.unlock();
       } else {
@@ -120,8 +121,9 @@ class SerialEmitter {
   void add(Subscription s) { down_.add(std::move(s)); }
 
  private:
-  // With the lock held; returns with it released.
-  void release() {
+  // With the lock held; returns with it released. Kept out of line so that ~Lock()'s common
+  // path inlines into every operator call.
+  [[gnu::noinline]] void release() {
     std::unique_lock<std::mutex> lock(mutex_, std::adopt_lock);
     const bool deliver = !draining_ && !queue_.empty();
     if (deliver) draining_ = true;
