@@ -67,7 +67,6 @@ TEST_CASE("interval ticks without drift, take completes it and cancels the timer
   vts.advance_by(100ms);
   CHECK(log == Events{"10:0", "20:1", "30:2", "30:C"});
   CHECK(vts.pending() == 0);
-  REQUIRE_THROWS_WITH(interval(0ms, vts), rxsync_test::contains("period must be > 0, got 0ns"));
 }
 
 TEST_CASE("interval and timer stop when unsubscribed") {
@@ -129,7 +128,6 @@ TEST_CASE("debounce: unsubscribe cancels the timer, re-entrant emission") {
   s.on_next(1);
   vts.advance_by(100ms);
   CHECK(log2 == Events{"1", "2", "3"});
-  REQUIRE_THROWS_AS(ops::debounce(-1ms, vts), std::invalid_argument);
 }
 
 TEST_CASE("throttle leading (default): the window covers t to t + d inclusive") {

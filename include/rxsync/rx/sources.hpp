@@ -6,6 +6,7 @@
 // every tick on the Scheduler they are given, which must outlive their subscriptions.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <exception>
@@ -242,15 +243,15 @@ auto defer(F&& factory) {
   }
 }
 
-// Emits 0, 1, 2, ... at now + period, now + 2 * period, ... Never completes.
+// Emits 0, 1, 2, ... at now + period, now + 2 * period, ... Never completes. A period of zero
+// (a negative one counts as zero, as in RxJS) ticks from one scheduler action after another as
+// fast as the scheduler runs them; in virtual time every tick falls on the same instant, so
+// bound it (take) or time never moves past it.
 template <class S>
 auto interval(Duration period, S& scheduler) {
   static_assert(check_scheduler<S>());
-  if (period <= Duration::zero()) {
-    throw std::invalid_argument("rxsync::interval: period must be > 0, got " +
-                                std::to_string(period.count()) + "ns");
-  }
-  return make_static_observable<std::size_t>(detail::IntervalStrategy<S>{&scheduler, period});
+  return make_static_observable<std::size_t>(
+      detail::IntervalStrategy<S>{&scheduler, std::max(period, Duration::zero())});
 }
 
 // Emits 0 after `delay` (a negative delay counts as zero), then completes.

@@ -4,17 +4,17 @@
 // debounce emits a value once `d` has passed without another; on completion it emits the
 // pending value first, on error it drops it. throttle emits a value, then ignores values for
 // `d` (the window covers [t, t + d]: an event at exactly t + d that was scheduled before the
-// window's end timer is still inside it), with RxJS's leading/trailing options. Timers go
-// through the scheduler, which must outlive the subscription; unsubscribing cancels them. State
-// is guarded by a mutex, so the scheduler may run on another thread; the mutex is never held
-// while the downstream runs (detail/serial_emitter.hpp).
+// window's end timer is still inside it), with RxJS's leading/trailing options. A negative `d`
+// counts as zero, as in RxJS. Timers go through the scheduler, which must outlive the
+// subscription; unsubscribing cancels them. State is guarded by a mutex, so the scheduler may
+// run on another thread; the mutex is never held while the downstream runs
+// (detail/serial_emitter.hpp).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <optional>
-#include <stdexcept>
-#include <string>
 #include <utility>
 
 #include <rxsync/core/concepts.hpp>
@@ -178,31 +178,26 @@ struct ThrottleState : TimedStateBase<ThrottleState<O, T, S>, T, O, S> {
   }
 };
 
-inline void check_non_negative(const char* what, Duration d) {
-  if (d < Duration::zero()) {
-    throw std::invalid_argument(std::string(what) + " must be >= 0, got " +
-                                std::to_string(d.count()) + "ns");
-  }
-}
-
 }  // namespace detail
 
 namespace ops {
 
-// Emits a value after `d` has passed without another value (RxJS debounceTime).
+// Emits a value after `d` has passed without another value (RxJS debounceTime). A negative `d`
+// counts as zero, as in RxJS: the value is emitted from a scheduler action at the same instant,
+// unless another value arrives first.
 template <class S>
 auto debounce(Duration d, S& scheduler) {
   static_assert(check_scheduler<S>());
-  detail::check_non_negative("rxsync::ops::debounce: duration", d);
-  return detail::timed_operator<detail::DebounceState>(scheduler, d);
+  return detail::timed_operator<detail::DebounceState>(scheduler, std::max(d, Duration::zero()));
 }
 
-// Emits at most one value per window of `d` (RxJS throttleTime, same leading/trailing rules).
+// Emits at most one value per window of `d` (RxJS throttleTime, same leading/trailing rules). A
+// negative `d` counts as zero, as in RxJS (whose window is a timer(d), which clamps it).
 template <class S>
 auto throttle(Duration d, S& scheduler, ThrottleConfig config = {}) {
   static_assert(check_scheduler<S>());
-  detail::check_non_negative("rxsync::ops::throttle: duration", d);
-  return detail::timed_operator<detail::ThrottleState>(scheduler, d, config);
+  return detail::timed_operator<detail::ThrottleState>(scheduler, std::max(d, Duration::zero()),
+                                                       config);
 }
 
 }  // namespace ops
