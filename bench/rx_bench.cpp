@@ -16,6 +16,7 @@
 #include <rxsync/rx/operators/transform.hpp>
 #include <rxsync/rx/sources.hpp>
 #include <rxsync/rx/subjects/publish_subject.hpp>
+#include <rxsync/schedulers/run_loop.hpp>
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
 
 namespace {
@@ -221,5 +222,81 @@ void BM_Baseline_DebounceLoop(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kDebounceEvents);
 }
 BENCHMARK(BM_Baseline_DebounceLoop)->Unit(benchmark::kMillisecond);
+
+// ---- debounce on a real-time RunLoop --------------------------------------------------------
+//
+// The events come from the loop thread itself, as input events reach a UI or network event loop:
+// each loop action emits a chunk of values and queues the next chunk, so the debounce timer runs
+// on the same thread, between chunks, whenever its deadline has passed (about every 20 us of
+// real time, i.e. every few hundred values). Emitting from another thread instead would mostly
+// measure the two threads taking turns on the cache lines, and the hand-written baseline would
+// need the same locks to be the same work. Each run ends when the loop is idle: the last value
+// has been emitted 20 us after it was sent.
+constexpr int kRunLoopChunk = 1000;
+constexpr auto kRunLoopQuiet = 20us;
+
+void BM_DebounceRunLoop(benchmark::State& state) {
+  for (auto _ : state) {
+    rxsync::RunLoop loop;
+    rxsync::PublishSubject<int> subject;
+    std::int64_t last = -1;
+    auto sub = (subject | rxsync::ops::debounce(kRunLoopQuiet, loop)).subscribe([&last](int v) {
+      last = v;
+    });
+    int next = 0;
+    std::function<void()> chunk = [&] {
+      for (int k = 0; k < kRunLoopChunk; ++k) subject.on_next(next++);
+      if (next < kDebounceEvents) loop.schedule(chunk);
+    };
+    loop.schedule(chunk);
+    loop.run_until_idle();
+    if (last != kDebounceEvents - 1) state.SkipWithError("the last value was not emitted");
+    benchmark::DoNotOptimize(last);
+  }
+  state.SetItemsProcessed(state.iterations() * kDebounceEvents);
+}
+BENCHMARK(BM_DebounceRunLoop)->Unit(benchmark::kMillisecond);
+
+// The same timeline written by hand on the same loop: each value stores itself and the clock;
+// one timer, armed by the first value of a burst, re-arms for the rest of the quiet period
+// when it runs early (RxJS debounceTime's algorithm, without subject, operator or lock).
+void BM_Baseline_DebounceRunLoop(benchmark::State& state) {
+  for (auto _ : state) {
+    rxsync::RunLoop loop;
+    std::int64_t last = -1;
+    std::optional<int> pending;
+    rxsync::TimePoint last_time{};
+    bool armed = false;
+    std::function<void()> fire = [&] {
+      const rxsync::TimePoint due = last_time + kRunLoopQuiet;
+      if (loop.now() < due) {
+        loop.schedule_at(due, fire);
+        return;
+      }
+      armed = false;
+      last = *pending;
+      pending.reset();
+    };
+    auto on_value = [&](int v) {
+      pending = v;
+      last_time = loop.now();
+      if (!armed) {
+        armed = true;
+        loop.schedule_at(last_time + kRunLoopQuiet, fire);
+      }
+    };
+    int next = 0;
+    std::function<void()> chunk = [&] {
+      for (int k = 0; k < kRunLoopChunk; ++k) on_value(next++);
+      if (next < kDebounceEvents) loop.schedule(chunk);
+    };
+    loop.schedule(chunk);
+    loop.run_until_idle();
+    if (last != kDebounceEvents - 1) state.SkipWithError("the last value was not emitted");
+    benchmark::DoNotOptimize(last);
+  }
+  state.SetItemsProcessed(state.iterations() * kDebounceEvents);
+}
+BENCHMARK(BM_Baseline_DebounceRunLoop)->Unit(benchmark::kMillisecond);
 
 }  // namespace
