@@ -65,6 +65,26 @@ struct TimedStateBase : std::enable_shared_from_this<Derived> {
     l.cancel_after(timer.attach(token, std::move(handle)));
   }
 
+  // on_timer() of an operator whose values move its deadline (Derived::due(), readable without
+  // the lock): waits for what remains while the deadline lies ahead, and calls expired(lock)
+  // once it has passed and `token` is still the live timer. Seeing a moved deadline before
+  // taking the lock keeps the common case (values still coming) lock-free. If this action was
+  // cancelled or replaced meanwhile, its handle was (or is about to be) cancelled, which stops
+  // the re-arm.
+  template <class F>
+  std::optional<TimePoint> on_deadline(Token token, F&& expired) {
+    auto& self = static_cast<Derived&>(*this);
+    if (const TimePoint d = self.due(); sched->now() < d) return d;
+    auto l = em.lock();
+    if (!timer.fire(token)) return std::nullopt;
+    if (const TimePoint d = self.due(); sched->now() < d) {  // a value came just now
+      timer.rearm(token);
+      return d;
+    }
+    expired(l);
+    return std::nullopt;
+  }
+
   SerialEmitter<Out, O> em;
   S* sched;
   Duration duration;

@@ -142,17 +142,8 @@ struct TimeoutState : TimedStateBase<TimeoutState<O, T, S>, T, O, S> {
     this->arm(token, due());
   }
   std::optional<TimePoint> on_timer(Token token) {
-    // A value moved the deadline: wait for what remains. If this action was cancelled or
-    // replaced meanwhile, its handle was (or is about to be) cancelled, which stops the re-arm.
-    if (const TimePoint d = due(); this->sched->now() < d) return d;
-    auto l = this->em.lock();
-    if (!this->timer.fire(token)) return std::nullopt;
-    if (const TimePoint d = due(); this->sched->now() < d) {  // a value came just now
-      this->timer.rearm(token);
-      return d;
-    }
-    l.error(std::make_exception_ptr(TimeoutError()));
-    return std::nullopt;
+    return this->on_deadline(token,
+                             [](auto& l) { l.error(std::make_exception_ptr(TimeoutError())); });
   }
   void on_next(const T& v) {
     Token token = 0;

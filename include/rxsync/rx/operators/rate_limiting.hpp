@@ -66,20 +66,12 @@ struct DebounceState : TimedStateBase<DebounceState<O, T, S>, T, O, S> {
     this->arm(token, due());
   }
   std::optional<TimePoint> on_timer(typename Base::Token token) {
-    // Values came since it was armed: wait for what remains. If this action was cancelled or
-    // replaced meanwhile, its handle was (or is about to be) cancelled, which stops the re-arm.
-    if (const TimePoint d = due(); this->sched->now() < d) return d;
-    auto l = this->em.lock();
-    if (!this->timer.fire(token)) return std::nullopt;
-    if (const TimePoint d = due(); this->sched->now() < d) {  // a value came just now
-      this->timer.rearm(token);
-      return d;
-    }
-    if (pending) {
-      l.next(std::move(*pending));
-      pending.reset();
-    }
-    return std::nullopt;
+    return this->on_deadline(token, [this](auto& l) {
+      if (pending) {
+        l.next(std::move(*pending));
+        pending.reset();
+      }
+    });
   }
   void on_error(std::exception_ptr e) {
     auto l = this->em.lock();
