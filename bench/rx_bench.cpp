@@ -235,6 +235,20 @@ BENCHMARK(BM_Baseline_DebounceLoop)->Unit(benchmark::kMillisecond);
 constexpr int kRunLoopChunk = 1000;
 constexpr auto kRunLoopQuiet = 20us;
 
+// Sends 0 .. kDebounceEvents - 1 through send() from the loop's own thread, kRunLoopChunk values
+// per loop action, and runs the loop until nothing is left: the same driver for the case and its
+// baseline.
+template <class Send>
+void feed_from_loop(rxsync::RunLoop& loop, Send send) {
+  int next = 0;
+  std::function<void()> chunk = [&] {
+    for (int k = 0; k < kRunLoopChunk; ++k) send(next++);
+    if (next < kDebounceEvents) loop.schedule(chunk);
+  };
+  loop.schedule(chunk);
+  loop.run_until_idle();
+}
+
 void BM_DebounceRunLoop(benchmark::State& state) {
   for (auto _ : state) {
     rxsync::RunLoop loop;
@@ -243,13 +257,7 @@ void BM_DebounceRunLoop(benchmark::State& state) {
     auto sub = (subject | rxsync::ops::debounce(kRunLoopQuiet, loop)).subscribe([&last](int v) {
       last = v;
     });
-    int next = 0;
-    std::function<void()> chunk = [&] {
-      for (int k = 0; k < kRunLoopChunk; ++k) subject.on_next(next++);
-      if (next < kDebounceEvents) loop.schedule(chunk);
-    };
-    loop.schedule(chunk);
-    loop.run_until_idle();
+    feed_from_loop(loop, [&](int v) { subject.on_next(v); });
     if (last != kDebounceEvents - 1) state.SkipWithError("the last value was not emitted");
     benchmark::DoNotOptimize(last);
   }
@@ -285,13 +293,7 @@ void BM_Baseline_DebounceRunLoop(benchmark::State& state) {
         loop.schedule_at(last_time + kRunLoopQuiet, fire);
       }
     };
-    int next = 0;
-    std::function<void()> chunk = [&] {
-      for (int k = 0; k < kRunLoopChunk; ++k) on_value(next++);
-      if (next < kDebounceEvents) loop.schedule(chunk);
-    };
-    loop.schedule(chunk);
-    loop.run_until_idle();
+    feed_from_loop(loop, on_value);
     if (last != kDebounceEvents - 1) state.SkipWithError("the last value was not emitted");
     benchmark::DoNotOptimize(last);
   }
