@@ -106,17 +106,10 @@ rxsync::SyncServiceOptions service_options(const std::string& origin) {
 
 bool online(const Transport& t) { return t.status().state == net::ConnectionState::online; }
 
-}  // namespace
-
-TEST_CASE("two devices sync through the server in every transport mode", "[net]") {
-  const auto mode = GENERATE(net::TransportMode::websocket, net::TransportMode::sse,
-                             net::TransportMode::long_poll, net::TransportMode::poll);
-  INFO(net::to_string(mode));
-  Server server;
-  rxsync::EventLoopThread loop;
-  const char* scheme = mode == net::TransportMode::websocket ? "ws" : "http";
-  Transport ta(loop, client({server.url(scheme)}, "a", mode));
-  Transport tb(loop, client({server.url(scheme)}, "b", mode));
+// Two services over `ta` and `tb`: 20 edits on a, one conflicting edit on b (the greater string,
+// so it wins the max merge everywhere); both converge through `server`.
+void two_devices_sync(Server& server, rxsync::EventLoopThread& loop, Transport& ta, Transport& tb,
+                      net::TransportMode mode) {
   rxsync::MemoryStorage sa, sb;
   Service a(loop, ta, sa, service_options("a"));
   Service b(loop, tb, sb, service_options("b"));
@@ -134,6 +127,20 @@ TEST_CASE("two devices sync through the server in every transport mode", "[net]"
   }));
   CHECK(b.value("k7") == std::optional<std::string>("from a 7"));
   CHECK(server.core->stats().changes_applied == 21);
+}
+
+}  // namespace
+
+TEST_CASE("two devices sync through the server in every transport mode", "[net]") {
+  const auto mode = GENERATE(net::TransportMode::websocket, net::TransportMode::sse,
+                             net::TransportMode::long_poll, net::TransportMode::poll);
+  INFO(net::to_string(mode));
+  Server server;
+  rxsync::EventLoopThread loop;
+  const char* scheme = mode == net::TransportMode::websocket ? "ws" : "http";
+  Transport ta(loop, client({server.url(scheme)}, "a", mode));
+  Transport tb(loop, client({server.url(scheme)}, "b", mode));
+  two_devices_sync(server, loop, ta, tb, mode);
 }
 
 TEST_CASE("transports on the caller's io_context share its thread and may go before it stops",
@@ -591,23 +598,7 @@ TEST_CASE("TLS: two devices sync over wss:// and https:// in every transport mod
   const char* scheme = mode == net::TransportMode::websocket ? "wss" : "https";
   Transport ta(loop, trusting(files, {server.url(scheme)}, "a", mode));
   Transport tb(loop, trusting(files, {server.url(scheme)}, "b", mode));
-  rxsync::MemoryStorage sa, sb;
-  Service a(loop, ta, sa, service_options("a"));
-  Service b(loop, tb, sb, service_options("b"));
-  a.start();
-  b.start();
-  REQUIRE(eventually([&] { return online(ta) && online(tb); }));
-  CHECK(ta.status().mode == mode);
-
-  for (int i = 0; i < 20; ++i)
-    a.queue_for_sync("k" + std::to_string(i), "from a " + std::to_string(i));
-  b.queue_for_sync("k0", "zzz from b");
-  REQUIRE(eventually([&] {
-    return a.pending() == 0 && b.pending() == 0 && b.values().size() == 20 &&
-           a.value("k0") == std::optional<std::string>("zzz from b");
-  }));
-  CHECK(b.value("k7") == std::optional<std::string>("from a 7"));
-  CHECK(server.core->stats().changes_applied == 21);
+  two_devices_sync(server, loop, ta, tb, mode);
   CHECK(server.server->stats().refused == 0);
 }
 
