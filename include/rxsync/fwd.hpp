@@ -188,6 +188,7 @@ struct ServerCoreStats;
 class ServerCore;
 struct StoredValue;
 struct StoredChange;
+class ServerReadAhead;
 class ServerTransaction;
 class ServerStore;
 class MemoryServerStore;
@@ -196,6 +197,7 @@ class MemoryServerStore;
 struct SqliteStorageOptions;
 class SqliteStorage;
 struct SqliteServerStoreOptions;
+struct SqliteServerStoreStats;
 class SqliteServerStore;
 
 }  // namespace RXSYNC_ABI_NAMESPACE

@@ -119,6 +119,7 @@ RXSYNC_TEST_DEFINED(rxsync::ServerCoreStats);
 RXSYNC_TEST_DEFINED(rxsync::ServerCore);
 RXSYNC_TEST_DEFINED(rxsync::StoredValue);
 RXSYNC_TEST_DEFINED(rxsync::StoredChange);
+RXSYNC_TEST_DEFINED(rxsync::ServerReadAhead);
 RXSYNC_TEST_DEFINED(rxsync::ServerTransaction);
 RXSYNC_TEST_DEFINED(rxsync::ServerStore);
 RXSYNC_TEST_DEFINED(rxsync::MemoryServerStore);
@@ -132,6 +133,7 @@ RXSYNC_TEST_DEFINED(rxsync::testing::ConvergenceResult);
 RXSYNC_TEST_DEFINED(rxsync::SqliteStorageOptions);
 RXSYNC_TEST_DEFINED(rxsync::SqliteStorage);
 RXSYNC_TEST_DEFINED(rxsync::SqliteServerStoreOptions);
+RXSYNC_TEST_DEFINED(rxsync::SqliteServerStoreStats);
 RXSYNC_TEST_DEFINED(rxsync::SqliteServerStore);
 #endif
 #if RXSYNC_TEST_NET

@@ -165,3 +165,84 @@ TEST_CASE("SqliteServerStore: pushes of every size agree with MemoryServerStore"
   CHECK(sqlite_store.changes_after(0, 1000) == memory_store.changes_after(0, 1000));
 }
 #endif
+
+#if RXSYNC_TEST_SQLITE
+namespace {
+rxsync::ServerChange gset_change(std::string key, std::string element, std::string origin,
+                                 std::uint64_t version) {
+  return {std::move(key), rxsync::DefaultCodec::encode(rxsync_test::GSet{{std::move(element)}}),
+          std::move(origin), version, 0};
+}
+}  // namespace
+
+// A push's rows may be read before its transaction (ServerCore::read_ahead). Rows that a commit
+// wrote in between must be read again: the change on "a" then is a duplicate, "d" exists, and
+// "b" merges with the value committed last.
+TEST_CASE("SqliteServerStore: rows read ahead are used unless a commit since wrote them",
+          "[server][sqlite]") {
+  using rxsync_test::GSet;
+  storage_test::TempDir dir;
+  rxsync::MemoryServerStore memory_store;
+  rxsync::SqliteServerStore sqlite_store(dir.file("server.db"), {.durable = false});
+  REQUIRE(sqlite_store.reads_ahead());
+  rxsync::ServerCore memory(memory_store, rxsync::typed_merger<GSet>());
+  rxsync::ServerCore sqlite(sqlite_store, rxsync::typed_merger<GSet>());
+  const std::vector<rxsync::ServerChange> first{
+      gset_change("a", "1", "x", 1), gset_change("b", "1", "x", 2), gset_change("c", "1", "x", 3)};
+  const std::vector<rxsync::ServerChange> late{
+      gset_change("a", "2", "y", 5), gset_change("b", "2", "y", 6), gset_change("c", "2", "y", 7),
+      gset_change("d", "2", "y", 8), gset_change("e", "2", "y", 9)};
+  const std::vector<rxsync::ServerChange> between{
+      gset_change("a", "3", "y", 5), gset_change("b", "3", "z", 1), gset_change("d", "3", "z", 2)};
+  CHECK(sqlite.push(first) == memory.push(first));
+  auto ahead = sqlite.read_ahead(late);
+  REQUIRE(ahead != nullptr);
+  CHECK(sqlite.push(between) == memory.push(between));
+  CHECK(sqlite.push(late, std::move(ahead)) == memory.push(late));
+  CHECK(sqlite.digest_line() == memory.digest_line());
+  CHECK(sqlite.stats().duplicates == 1);  // "a" from y at version 5, applied in between
+  CHECK(memory.stats().duplicates == 1);
+  CHECK(sqlite_store.value("d") == memory_store.value("d"));
+  const auto stats = sqlite_store.stats();
+  CHECK(stats.rows_read_ahead == 2);        // c, and e (absent: known absent)
+  CHECK(stats.rows_read_ahead_stale == 3);  // a, b, d
+  CHECK(stats.read_aheads_refused == 0);
+}
+
+TEST_CASE("SqliteServerStore: a read-ahead from another store, or older than its log, is refused",
+          "[server][sqlite]") {
+  using rxsync_test::GSet;
+  storage_test::TempDir dir;
+  rxsync::SqliteServerStore one(dir.file("one.db"), {.durable = false});
+  rxsync::SqliteServerStore two(dir.file("two.db"), {.durable = false});
+  rxsync::ServerCore core_one(one, rxsync::typed_merger<GSet>());
+  rxsync::ServerCore core_two(two, rxsync::typed_merger<GSet>());
+  const std::vector<rxsync::ServerChange> a{gset_change("k", "1", "x", 1)};
+  core_one.push(a);
+  auto foreign = core_one.read_ahead(a);  // says "k" is at version 1 for x: not so in `two`
+  CHECK(core_two.push(a, std::move(foreign))[0].kind == rxsync::ItemOutcome::ok);
+  CHECK(core_two.stats().changes_applied == 1);
+  CHECK(two.stats().read_aheads_refused == 1);
+
+  rxsync::SqliteServerStore off(dir.file("off.db"), {.durable = false, .read_ahead = false});
+  CHECK_FALSE(off.reads_ahead());
+  CHECK(off.read_ahead(std::vector<std::string_view>{"k"}) == nullptr);
+}
+
+TEST_CASE("RecentWrites: tells what commits after a read wrote, and refuses reads it forgot",
+          "[server][sqlite]") {
+  rxsync::detail::RecentWrites log(4);
+  CHECK(log.written_after(0) == std::vector<std::uint64_t>{});
+  log.record(1, {10, 11});
+  log.record(2, {12});
+  CHECK(log.written_after(0) == std::vector<std::uint64_t>{10, 11, 12});
+  CHECK(log.written_after(1) == std::vector<std::uint64_t>{12});
+  CHECK(log.written_after(2) == std::vector<std::uint64_t>{});
+  log.record(3, {9, 13});  // 5 hashes > 4: commit 1 is forgotten
+  CHECK_FALSE(log.written_after(0));
+  CHECK(log.written_after(1) == std::vector<std::uint64_t>{9, 12, 13});
+  log.record(4, {1, 2, 3, 4, 5});  // one commit larger than the bound is kept alone
+  CHECK_FALSE(log.written_after(2));
+  CHECK(log.written_after(3) == std::vector<std::uint64_t>{1, 2, 3, 4, 5});
+}
+#endif

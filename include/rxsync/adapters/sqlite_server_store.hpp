@@ -8,12 +8,17 @@
 // synchronous=NORMAL in WAL mode: the last commits before a power failure (never a process
 // crash) can be lost, and clients whose acknowledged edits were among them push them again only
 // if they still hold them, so use it for benchmarks and caches, not for data of record.
-// Thread-safety: all members may be called concurrently (one mutex around the connection; a
-// transaction holds it from begin() to commit or destruction).
+//
+// Two connections: the writer runs the transactions; a reader serves pulls, digests and
+// read-aheads (a push's rows read before its turn, see ServerStore::read_ahead), so those never
+// wait behind a commit. A row read ahead is used only if no commit since wrote its key (a log of
+// the keys of recent commits tells); the others are read again inside the transaction.
+// Thread-safety: all members may be called concurrently (a mutex per connection; a transaction
+// holds the writer's from begin() to commit or destruction).
 #pragma once
 
 #include <algorithm>
-#include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -25,11 +30,11 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include <rxsync/adapters/detail/sqlite_db.hpp>
+#include <rxsync/adapters/detail/sqlite_server_rows.hpp>
 #include <rxsync/storage/codec.hpp>
 #include <rxsync/sync/server_store.hpp>
 
@@ -39,9 +44,56 @@ inline namespace RXSYNC_ABI_NAMESPACE {
 struct SqliteServerStoreOptions {
   bool durable = true;  // synchronous=FULL; false: NORMAL (see above)
   bool create_if_missing = true;
+  bool read_ahead = true;  // false: reads_ahead() is false, pushes read their rows themselves
+};
+
+// How read-aheads fared: rows taken from them, rows dropped because a commit since wrote their
+// key, and read-aheads refused whole (older than the log of recent writes, or another store's).
+struct SqliteServerStoreStats {
+  std::uint64_t rows_read_ahead = 0;
+  std::uint64_t rows_read_ahead_stale = 0;
+  std::uint64_t read_aheads_refused = 0;
 };
 
 class SqliteServerStore final : public ServerStore {
+ private:
+  struct Statements {
+    detail::SqliteStatement get, after, each;
+    void prepare(detail::SqliteDb& db) {
+      db.prepare(get, "SELECT value FROM rxsync_server_values WHERE key = ?1");
+      db.prepare(after,
+                 "SELECT key, value, seq FROM rxsync_server_values WHERE seq > ?1 ORDER BY seq "
+                 "LIMIT ?2");
+      db.prepare(each, "SELECT key, value FROM rxsync_server_values ORDER BY key");
+    }
+  };
+  struct Reader {
+    explicit Reader(const std::filesystem::path& path)
+        : db("SqliteServerStore", path, false, true, SqliteSynchronous::normal) {
+      db.exec("PRAGMA query_only=1");
+      // A reader can meet SQLITE_BUSY for a moment while the writer resets the WAL.
+      sqlite3_busy_timeout(db.handle(), 5000);
+      detail::prepare_row_reads(db, reads);
+      statements.prepare(db);
+    }
+    detail::SqliteDb db;  // before the statements: they are finalized first
+    detail::RowLadder reads;
+    Statements statements;
+    std::mutex mutex;
+  };
+
+  // Runs f(db, statements) on the reader, or on the writer where there is no reader.
+  template <class F>
+  auto with_reads(F&& f) const {
+    if (reader_) {
+      std::lock_guard lock(reader_->mutex);
+      return f(reader_->db, reader_->statements);
+    }
+    std::lock_guard lock(mutex_);
+    return f(db_, writer_reads_);
+  }
+
+ public:
  public:
   explicit SqliteServerStore(const std::filesystem::path& path,
                              SqliteServerStoreOptions options = {})
@@ -51,8 +103,7 @@ class SqliteServerStore final : public ServerStore {
     // A statement that writes many rows keeps a statement journal (to undo itself alone if it
     // fails halfway); on disk that is a temporary file created and written on every push.
     db_.exec("PRAGMA temp_store=MEMORY");
-    // applied: the highest version applied per origin, as varint count, then (origin bytes,
-    // version varint) pairs in origin order.
+    // applied: see detail::encode_applied.
     db_.exec(
         "CREATE TABLE IF NOT EXISTS rxsync_server_meta (name BLOB PRIMARY KEY, n INTEGER NOT NULL);"
         "CREATE TABLE IF NOT EXISTS rxsync_server_values (key BLOB NOT NULL PRIMARY KEY, "
@@ -60,47 +111,44 @@ class SqliteServerStore final : public ServerStore {
         "CREATE INDEX IF NOT EXISTS rxsync_server_values_seq ON rxsync_server_values (seq);");
     db_.prepare(meta_get_, "SELECT n FROM rxsync_server_meta WHERE name = ?1");
     db_.prepare(meta_put_, "INSERT OR REPLACE INTO rxsync_server_meta (name, n) VALUES (?1, ?2)");
-    db_.prepare(get_, "SELECT value, seq FROM rxsync_server_values WHERE key = ?1");
     db_.prepare(row_, "SELECT key, value, seq, applied FROM rxsync_server_values WHERE key = ?1");
-    for (std::size_t l = 0; l < kLadder.size(); ++l) {
-      std::string puts_sql =
+    for (std::size_t l = 0; l < detail::kRowLadder.size(); ++l) {
+      std::string sql =
           "INSERT OR REPLACE INTO rxsync_server_values (key, value, seq, applied) VALUES ";
-      for (std::size_t i = 0; i < kLadder[l]; ++i) {
+      for (std::size_t i = 0; i < detail::kRowLadder[l]; ++i) {
         const std::size_t b = 4 * i;
-        puts_sql += (i == 0 ? "(?" : ", (?") + std::to_string(b + 1) + ", ?" +
-                    std::to_string(b + 2) + ", ?" + std::to_string(b + 3) + ", ?" +
-                    std::to_string(b + 4) + ")";
+        sql += (i == 0 ? "(?" : ", (?") + std::to_string(b + 1) + ", ?" + std::to_string(b + 2) +
+               ", ?" + std::to_string(b + 3) + ", ?" + std::to_string(b + 4) + ")";
       }
-      db_.prepare(write_rows_[l], puts_sql);
-      std::string rows_sql =
-          "SELECT key, value, seq, applied FROM rxsync_server_values WHERE key IN (?1";
-      for (std::size_t i = 2; i <= kLadder[l]; ++i) rows_sql += ", ?" + std::to_string(i);
-      db_.prepare(read_rows_[l], rows_sql + ")");
+      db_.prepare(write_rows_[l], sql);
     }
-    db_.prepare(after_,
-                "SELECT key, value, seq FROM rxsync_server_values WHERE seq > ?1 ORDER BY seq "
-                "LIMIT ?2");
-    db_.prepare(each_, "SELECT key, value FROM rxsync_server_values ORDER BY key");
+    detail::prepare_row_reads(db_, read_rows_);
+    writer_reads_.prepare(db_);
     db_.prepare(begin_, "BEGIN IMMEDIATE");
     db_.prepare(commit_, "COMMIT");
     db_.prepare(rollback_, "ROLLBACK");
-    std::lock_guard lock(mutex_);
-    epoch_ = meta_locked("epoch");
-    if (epoch_ == 0) {
-      // A new store: its epoch is chosen once and kept with the data.
-      epoch_ = detail::random_epoch() >> 1;  // SQLite integers are signed 64-bit
-      if (epoch_ == 0) epoch_ = 1;
-      db_.step_done(begin_, "BEGIN");
-      try {
-        put_meta_locked("epoch", epoch_);
-        put_meta_locked("head", 0);
-        db_.step_done(commit_, "COMMIT");
-      } catch (...) {
-        rollback_locked();
-        throw;
+    {
+      std::lock_guard lock(mutex_);
+      epoch_ = meta_locked("epoch");
+      if (epoch_ == 0) {
+        // A new store: its epoch is chosen once and kept with the data.
+        epoch_ = detail::random_epoch() >> 1;  // SQLite integers are signed 64-bit
+        if (epoch_ == 0) epoch_ = 1;
+        db_.step_done(begin_, "BEGIN");
+        try {
+          put_meta_locked("epoch", epoch_);
+          put_meta_locked("head", 0);
+          db_.step_done(commit_, "COMMIT");
+        } catch (...) {
+          rollback_locked();
+          throw;
+        }
       }
+      head_ = meta_locked("head");
     }
-    head_ = meta_locked("head");
+    // A second connection to an in-memory database would open another, empty one.
+    const std::string p = path.string();
+    if (!p.empty() && p != ":memory:" && p.rfind("file:", 0) != 0) reader_.emplace(path);
   }
   SqliteServerStore(const SqliteServerStore&) = delete;
   SqliteServerStore& operator=(const SqliteServerStore&) = delete;
@@ -113,43 +161,73 @@ class SqliteServerStore final : public ServerStore {
 
   std::unique_ptr<ServerTransaction> begin() override { return std::make_unique<Tx>(*this); }
 
+  bool reads_ahead() const override { return options_.read_ahead && reader_; }
+  std::unique_ptr<ServerReadAhead> read_ahead(std::span<const std::string_view> keys) override {
+    if (!reads_ahead()) return nullptr;
+    auto ahead = std::make_unique<ReadAhead>();
+    ahead->owner = this;
+    // Read before the rows: every commit counted here is in what the reads see.
+    ahead->seen = commits_.load(std::memory_order_acquire);
+    std::lock_guard lock(reader_->mutex);
+    detail::read_server_rows(reader_->db, reader_->reads, keys, ahead->rows);
+    return ahead;
+  }
+
   std::vector<StoredChange> changes_after(std::uint64_t after, std::size_t limit) const override {
-    std::lock_guard lock(mutex_);
-    std::vector<StoredChange> out;
-    detail::SqliteStatement::Use use{after_.get()};
-    db_.bind(after_, 1, after);
-    db_.bind(after_, 2, static_cast<std::uint64_t>(limit));
-    int rc;
-    while ((rc = sqlite3_step(after_.get())) == SQLITE_ROW) {
-      out.push_back({std::string(detail::column_bytes(after_.get(), 0)),
-                     std::string(detail::column_bytes(after_.get(), 1)),
-                     static_cast<std::uint64_t>(sqlite3_column_int64(after_.get(), 2))});
-    }
-    db_.check_done(rc, "changes_after");
-    return out;
+    return with_reads([&](const detail::SqliteDb& db, Statements& st) {
+      std::vector<StoredChange> out;
+      detail::SqliteStatement::Use use{st.after.get()};
+      db.bind(st.after, 1, after);
+      db.bind(st.after, 2, static_cast<std::uint64_t>(limit));
+      int rc;
+      while ((rc = sqlite3_step(st.after.get())) == SQLITE_ROW) {
+        out.push_back({std::string(detail::column_bytes(st.after.get(), 0)),
+                       std::string(detail::column_bytes(st.after.get(), 1)),
+                       static_cast<std::uint64_t>(sqlite3_column_int64(st.after.get(), 2))});
+      }
+      db.check_done(rc, "changes_after");
+      return out;
+    });
   }
   std::optional<std::string> value(std::string_view key) const override {
-    std::lock_guard lock(mutex_);
-    auto v = get_locked(key);
-    if (!v) return std::nullopt;
-    return std::move(v->value);
+    return with_reads([&](const detail::SqliteDb& db, Statements& st) {
+      detail::SqliteStatement::Use use{st.get.get()};
+      db.bind(st.get, 1, key);
+      const int rc = sqlite3_step(st.get.get());
+      if (rc == SQLITE_ROW)
+        return std::optional<std::string>(detail::column_bytes(st.get.get(), 0));
+      db.check_done(rc, "get");
+      return std::optional<std::string>();
+    });
   }
   void for_each(
       const std::function<void(std::string_view, std::string_view)>& visit) const override {
-    std::lock_guard lock(mutex_);
-    detail::SqliteStatement::Use use{each_.get()};
-    int rc;
-    while ((rc = sqlite3_step(each_.get())) == SQLITE_ROW) {
-      visit(detail::column_bytes(each_.get(), 0), detail::column_bytes(each_.get(), 1));
-    }
-    db_.check_done(rc, "for_each");
+    with_reads([&](const detail::SqliteDb& db, Statements& st) {
+      detail::SqliteStatement::Use use{st.each.get()};
+      int rc;
+      while ((rc = sqlite3_step(st.each.get())) == SQLITE_ROW) {
+        visit(detail::column_bytes(st.each.get(), 0), detail::column_bytes(st.each.get(), 1));
+      }
+      db.check_done(rc, "for_each");
+      return 0;
+    });
   }
 
   const std::filesystem::path& path() const noexcept { return db_.path(); }
+  SqliteServerStoreStats stats() const {
+    std::lock_guard lock(mutex_);
+    return stats_;
+  }
 
  private:
-  // Reads each row it touches once (a push's rows in chunks), keeps the changes in
-  // memory and writes each changed row once, at commit.
+  struct ReadAhead final : ServerReadAhead {
+    const SqliteServerStore* owner = nullptr;
+    std::uint64_t seen = 0;  // commits counted before the rows were read
+    detail::ServerRows rows;
+  };
+
+  // Reads each row it touches once (a push's rows in chunks, or from a read-ahead), keeps the
+  // changes in memory and writes each changed row once, at commit.
   class Tx final : public ServerTransaction {
    public:
     explicit Tx(SqliteServerStore& s) : s_(s), lock_(s.mutex_), head_(s.head_) {
@@ -159,61 +237,64 @@ class SqliteServerStore final : public ServerStore {
       if (!done_) s_.rollback_locked();
     }
     void prefetch(std::span<const std::string_view> keys) override {
-      std::vector<std::string_view> missing;
-      for (std::string_view k : keys) {
-        if (rows_.find(k) == rows_.end()) missing.push_back(k);
+      detail::read_server_rows(s_.db_, s_.read_rows_, keys, rows_);
+    }
+    void prefetch_with(std::unique_ptr<ServerReadAhead> ahead,
+                       std::span<const std::string_view> keys) override {
+      auto* mine = dynamic_cast<ReadAhead*>(ahead.get());
+      std::optional<std::vector<std::uint64_t>> stale;
+      if (mine != nullptr && mine->owner == &s_ && rows_.empty())
+        stale = s_.recent_.written_after(mine->seen);
+      if (!stale) {
+        ++s_.stats_.read_aheads_refused;
+      } else {
+        rows_ = std::move(mine->rows);
+        last_ = nullptr;
+        const std::size_t n = rows_.size();
+        if (!stale->empty()) {
+          std::erase_if(rows_, [&](const auto& row) {
+            return std::binary_search(stale->begin(), stale->end(), detail::key_hash(row.first));
+          });
+        }
+        s_.stats_.rows_read_ahead += rows_.size();
+        s_.stats_.rows_read_ahead_stale += n - rows_.size();
       }
-      std::sort(missing.begin(), missing.end());
-      missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
-      for_chunks(
-          missing.size(),
-          [&](std::size_t at, std::size_t n, const detail::SqliteStatement& st) {
-            detail::SqliteStatement::Use use{st.get()};
-            for (std::size_t i = 0; i < n; ++i)
-              s_.db_.bind(st, static_cast<int>(i + 1), missing[at + i]);
-            int rc;
-            while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) read_row(st.get());
-            s_.db_.check_done(rc, "prefetch");
-            for (std::size_t i = 0; i < n; ++i) {
-              if (rows_.find(missing[at + i]) == rows_.end())
-                rows_.try_emplace(std::string(missing[at + i]));
-            }
-          },
-          s_.read_rows_);
+      prefetch(keys);  // whatever was not read ahead, or went stale
     }
     std::optional<StoredValue> get(std::string_view key) override {
-      Row& r = row(key);
+      detail::ServerRow& r = row(key);
       if (!r.value) return std::nullopt;
       return StoredValue{*r.value, r.seq};
     }
     std::uint64_t applied_version(std::string_view key, std::string_view origin) override {
-      Row& r = row(key);
-      return r.applied.get(origin);
+      return row(key).applied.get(origin);
     }
     void put(std::string_view key, std::string_view value, std::uint64_t seq) override {
-      Row& r = row(key);
+      detail::ServerRow& r = row(key);
       r.value = std::string(value);
       r.seq = seq;
       r.dirty = true;
     }
     void set_applied(std::string_view key, std::string_view origin,
                      std::uint64_t version) override {
-      Row& r = row(key);
+      detail::ServerRow& r = row(key);
       r.applied.set(origin, version);
       r.dirty = true;
     }
     std::uint64_t next_seq() override { return ++head_; }
     void commit() override {
-      std::vector<std::pair<const std::string*, Row*>> dirty;
+      std::vector<std::pair<const std::string*, detail::ServerRow*>> dirty;
+      std::vector<std::uint64_t> written;
       for (auto& [key, r] : rows_) {
         if (!r.dirty) continue;
         if (!r.value) {
           throw std::logic_error("SqliteServerStore: a version applied to a key with no value");
         }
-        r.applied_bytes = encode_applied(r.applied);
+        r.applied_bytes = detail::encode_applied(r.applied);
         dirty.emplace_back(&key, &r);
+        written.push_back(detail::key_hash(key));
       }
-      for_chunks(
+      detail::for_row_chunks(
           dirty.size(),
           [&](std::size_t at, std::size_t n, const detail::SqliteStatement& st) {
             detail::SqliteStatement::Use use{st.get()};
@@ -226,48 +307,16 @@ class SqliteServerStore final : public ServerStore {
       s_.db_.step_done(s_.commit_, "COMMIT");
       done_ = true;
       s_.head_ = head_;
+      if (!written.empty()) {
+        const std::uint64_t n = s_.commits_.load(std::memory_order_relaxed) + 1;
+        s_.recent_.record(n, std::move(written));
+        s_.commits_.store(n, std::memory_order_release);  // after COMMIT: see read_ahead()
+      }
     }
 
    private:
-    // The highest version applied per origin, sorted by origin: a key has few writers, so a
-    // flat vector beats a map (one allocation instead of one per origin).
-    struct AppliedVersions {
-      using Entry = std::pair<std::string, std::uint64_t>;
-      std::vector<Entry> entries;
-
-      std::uint64_t get(std::string_view origin) const {
-        auto it = std::lower_bound(entries.begin(), entries.end(), origin, by_origin);
-        return it != entries.end() && it->first == origin ? it->second : 0;
-      }
-      void set(std::string_view origin, std::uint64_t version) {
-        auto it = std::lower_bound(entries.begin(), entries.end(), origin, by_origin);
-        if (it != entries.end() && it->first == origin) {
-          it->second = version;
-        } else {
-          entries.emplace(it, std::string(origin), version);
-        }
-      }
-      static bool by_origin(const Entry& e, std::string_view origin) { return e.first < origin; }
-    };
-    struct Row {
-      std::optional<std::string> value;
-      std::uint64_t seq = 0;
-      AppliedVersions applied;
-      std::string applied_bytes;  // encoded at commit
-      bool dirty = false;
-    };
-
-    static std::string encode_applied(const AppliedVersions& a) {
-      BinaryWriter w;
-      w.put_varint(a.entries.size());
-      for (const auto& [origin, version] : a.entries) {
-        w.put_bytes(origin);
-        w.put_varint(version);
-      }
-      return std::move(w).take();
-    }
     void bind_row(const detail::SqliteStatement& st, std::size_t base, const std::string& key,
-                  const Row& r) {
+                  const detail::ServerRow& r) {
       const int b = static_cast<int>(base);
       s_.db_.bind(st, b + 1, key);
       s_.db_.bind(st, b + 2, *r.value);
@@ -276,83 +325,33 @@ class SqliteServerStore final : public ServerStore {
     }
 
     // The core asks about one key several times in a row: the last row found is kept at hand.
-    Row& row(std::string_view key) {
+    detail::ServerRow& row(std::string_view key) {
       if (last_ != nullptr && last_->first == key) return last_->second;
       if (auto it = rows_.find(key); it != rows_.end()) {
         last_ = &*it;
         return it->second;
       }
-      return load(key);
-    }
-    Row& load(std::string_view key) {
       auto& st = s_.row_;
       detail::SqliteStatement::Use use{st.get()};
       s_.db_.bind(st, 1, key);
       const int rc = sqlite3_step(st.get());
-      if (rc == SQLITE_ROW) return read_row(st.get());
-      s_.db_.check_done(rc, "read");
-      auto it = rows_.try_emplace(std::string(key)).first;
-      last_ = &*it;
-      return it->second;
-    }
-    // A stored row; a damaged applied list throws DecodeError (the push then fails as a whole).
-    Row& read_row(sqlite3_stmt* st) {
-      Row r;
-      r.value = std::string(detail::column_bytes(st, 1));
-      r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
-      BinaryReader in(detail::column_bytes(st, 3));
-      const std::size_t n = in.get_count(2);
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::string_view origin = in.get_bytes();
-        r.applied.set(origin, in.get_varint());
+      if (rc == SQLITE_ROW) {
+        last_ = &detail::read_server_row(st.get(), rows_);
+      } else {
+        s_.db_.check_done(rc, "read");
+        last_ = &*rows_.try_emplace(std::string(key)).first;
       }
-      in.expect_end("applied versions");
-      auto it =
-          rows_.insert_or_assign(std::string(detail::column_bytes(st, 0)), std::move(r)).first;
-      last_ = &*it;
-      return it->second;
+      return last_->second;
     }
 
     SqliteServerStore& s_;
     std::unique_lock<std::mutex> lock_;
     std::uint64_t head_;
-    struct Hash {
-      using is_transparent = void;
-      std::size_t operator()(std::string_view k) const noexcept {
-        return std::hash<std::string_view>{}(k);
-      }
-    };
-    std::unordered_map<std::string, Row, Hash, std::equal_to<>> rows_;  // nodes: stable addresses
-    std::pair<const std::string, Row>* last_ = nullptr;
+    detail::ServerRows rows_;
+    detail::ServerRows::value_type* last_ = nullptr;
     bool done_ = false;
   };
 
-  // Rows are read and written many to a statement, in chunks of these sizes (largest first):
-  // SQLite's per-statement cost is then paid once per chunk instead of once per row, and 128
-  // rows of 4 parameters stay within the 999 parameters older SQLite builds allow.
-  static constexpr std::array<std::size_t, 4> kLadder{128, 32, 8, 1};
-  using Ladder = std::array<detail::SqliteStatement, kLadder.size()>;
-
-  // Calls f(offset, count, statement) for consecutive chunks covering [0, n).
-  template <class F>
-  static void for_chunks(std::size_t n, F&& f, const Ladder& statements) {
-    std::size_t at = 0;
-    for (std::size_t l = 0; l < kLadder.size(); ++l) {
-      for (; n - at >= kLadder[l]; at += kLadder[l]) f(at, kLadder[l], statements[l]);
-    }
-  }
-
-  std::optional<StoredValue> get_locked(std::string_view key) const {
-    detail::SqliteStatement::Use use{get_.get()};
-    db_.bind(get_, 1, key);
-    const int rc = sqlite3_step(get_.get());
-    if (rc == SQLITE_ROW) {
-      return StoredValue{std::string(detail::column_bytes(get_.get(), 0)),
-                         static_cast<std::uint64_t>(sqlite3_column_int64(get_.get(), 1))};
-    }
-    db_.check_done(rc, "get");
-    return std::nullopt;
-  }
   std::uint64_t meta_locked(std::string_view name) const {
     detail::SqliteStatement::Use use{meta_get_.get()};
     db_.bind(meta_get_, 1, name);
@@ -378,9 +377,13 @@ class SqliteServerStore final : public ServerStore {
   mutable std::mutex mutex_;
   std::uint64_t epoch_ = 0;
   std::uint64_t head_ = 0;
-  mutable detail::SqliteStatement meta_get_, meta_put_, get_, row_, after_, each_, begin_, commit_,
-      rollback_;
-  Ladder read_rows_, write_rows_;
+  mutable detail::SqliteStatement meta_get_, meta_put_, row_, begin_, commit_, rollback_;
+  detail::RowLadder read_rows_, write_rows_;
+  mutable Statements writer_reads_;
+  std::atomic<std::uint64_t> commits_{0};  // commits that wrote rows
+  detail::RecentWrites recent_;            // guarded by mutex_
+  SqliteServerStoreStats stats_;           // guarded by mutex_
+  mutable std::optional<Reader> reader_;
 };
 
 }  // namespace RXSYNC_ABI_NAMESPACE

@@ -123,11 +123,28 @@ class ServerCore {
   ServerCore(const ServerCore&) = delete;
   ServerCore& operator=(const ServerCore&) = delete;
 
+  // Whether read_ahead() helps with this store (see ServerStore::reads_ahead).
+  bool reads_ahead() const { return store_.reads_ahead(); }
+
+  // The first half of a push, safe to run on any thread concurrently with other pushes: reads
+  // what the push will need from committed state. Hand the result to push(). Null when the
+  // store does not read ahead, or failed to (the push then reads for itself).
+  std::unique_ptr<ServerReadAhead> read_ahead(std::span<const ServerChange> changes) {
+    if (!store_.reads_ahead()) return nullptr;
+    try {
+      return store_.read_ahead(keys_of(changes));
+    } catch (const std::exception&) {
+      return nullptr;  // only a head start: the transaction reads again, and reports failures
+    }
+  }
+
   // Applies one push in one transaction and answers one outcome per change, in order. A change
   // already applied (same or newer version from that origin) is a duplicate: ok, no effect. A
   // value that does not decode, or an unknown encoding, is rejected. If the store fails, nothing
-  // of the push is kept and every change is answered retry.
-  std::vector<ServerOutcome> push(std::span<const ServerChange> changes) {
+  // of the push is kept and every change is answered retry. `ahead`: what read_ahead() returned
+  // for these changes, which saves the serialized part of the push its reads.
+  std::vector<ServerOutcome> push(std::span<const ServerChange> changes,
+                                  std::unique_ptr<ServerReadAhead> ahead = nullptr) {
     std::vector<ServerOutcome> out;
     out.reserve(changes.size());
     ServerCoreStats delta;
@@ -139,10 +156,12 @@ class ServerCore {
       try {
         {
           auto tx = store_.begin();  // a backend may hold its lock until the tx is gone
-          std::vector<std::string_view> keys;
-          keys.reserve(changes.size());
-          for (const ServerChange& c : changes) keys.push_back(c.key);
-          tx->prefetch(keys);
+          const std::vector<std::string_view> keys = keys_of(changes);
+          if (ahead) {
+            tx->prefetch_with(std::move(ahead), keys);
+          } else {
+            tx->prefetch(keys);
+          }
           for (const ServerChange& c : changes) out.push_back(apply(*tx, c, delta, state_changed));
           tx->commit();
         }
@@ -233,6 +252,13 @@ class ServerCore {
                                   std::to_string(o.max_page));
     }
     return o;
+  }
+
+  static std::vector<std::string_view> keys_of(std::span<const ServerChange> changes) {
+    std::vector<std::string_view> keys;
+    keys.reserve(changes.size());
+    for (const ServerChange& c : changes) keys.push_back(c.key);
+    return keys;
   }
 
   std::uint64_t cursor_of(std::uint64_t seq) const noexcept {

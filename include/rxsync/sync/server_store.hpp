@@ -43,6 +43,13 @@ struct StoredChange {
   friend bool operator==(const StoredChange&, const StoredChange&) = default;
 };
 
+// What a backend read for a push before its transaction began (ServerStore::read_ahead): opaque
+// to everyone but the backend that made it.
+class ServerReadAhead {
+ public:
+  virtual ~ServerReadAhead() = default;
+};
+
 // The writes of one push, all or nothing. Reads see the transaction's own writes. Destroying a
 // transaction that was not committed rolls it back. Used by one thread at a time.
 class ServerTransaction {
@@ -50,6 +57,14 @@ class ServerTransaction {
   virtual ~ServerTransaction() = default;
   // A hint: these keys are about to be read (a push's keys). A backend may read them in bulk.
   virtual void prefetch(std::span<const std::string_view> keys) { (void)keys; }
+  // The same, with what this store's read_ahead() returned for them. The backend keeps only
+  // what no commit since has changed and reads the rest; a read-ahead it does not recognise (or
+  // null) is ignored.
+  virtual void prefetch_with(std::unique_ptr<ServerReadAhead> ahead,
+                             std::span<const std::string_view> keys) {
+    (void)ahead;
+    prefetch(keys);
+  }
   virtual std::optional<StoredValue> get(std::string_view key) = 0;
   // The highest version applied for (key, origin); 0 when none.
   virtual std::uint64_t applied_version(std::string_view key, std::string_view origin) = 0;
@@ -73,6 +88,16 @@ class ServerStore {
   // The last committed sequence number (0: nothing yet).
   virtual std::uint64_t head() const = 0;
   virtual std::unique_ptr<ServerTransaction> begin() = 0;
+  // Whether read_ahead() does anything. Pushes are serialized, and reading a push's rows is part
+  // of the work; a backend that can read them beforehand, concurrently with other pushes (on
+  // another connection), takes that part off the serialized path.
+  virtual bool reads_ahead() const { return false; }
+  // Reads what a push of these keys will need from committed state, for prefetch_with(). Safe to
+  // call from any thread at any time, also while a transaction runs. May return null.
+  virtual std::unique_ptr<ServerReadAhead> read_ahead(std::span<const std::string_view> keys) {
+    (void)keys;
+    return nullptr;
+  }
   // Up to `limit` keys whose sequence number is greater than `after`, by sequence number, read
   // from committed state.
   virtual std::vector<StoredChange> changes_after(std::uint64_t after, std::size_t limit) const = 0;

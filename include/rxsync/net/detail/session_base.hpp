@@ -104,11 +104,10 @@ class SessionBase : public ServerSession, public std::enable_shared_from_this<Se
     }
     state_.begin_push();
     ++requests_in_progress_;
-    asio::post(*state_.push_strand, [self = shared_from_this(), job,
-                                     answer = std::move(answer)]() mutable {
+    auto apply = [self = shared_from_this(), job, answer = std::move(answer)]() mutable {
       std::vector<ServerOutcome> result;
       try {
-        result = self->state_.core.push(job->changes);
+        result = self->state_.core.push(job->changes, std::move(job->ahead));
       } catch (const std::exception& e) {
         result.clear();
         result.resize(job->changes.size(),
@@ -126,6 +125,17 @@ class SessionBase : public ServerSession, public std::enable_shared_from_this<Se
         self->state_.end_push();  // after the Ack is queued: stop() closes behind it
         self->on_request_done();
       });
+    };
+    if (!state_.core.reads_ahead()) {
+      asio::post(*state_.push_strand, std::move(apply));
+      return;
+    }
+    // Read the push's rows first, on this session's read strand: that part of the work then runs
+    // beside the push in progress instead of after it. The strand keeps this session's pushes
+    // in order on their way to the push strand.
+    asio::post(store_, [self = shared_from_this(), job, apply = std::move(apply)]() mutable {
+      job->ahead = self->state_.core.read_ahead(job->changes);
+      asio::post(*self->state_.push_strand, std::move(apply));
     });
   }
 
@@ -185,6 +195,7 @@ class SessionBase : public ServerSession, public std::enable_shared_from_this<Se
     Ack ack;
     std::vector<ServerChange> changes;
     std::vector<std::size_t> index;  // changes[k] answers ack.outcomes[index[k]]
+    std::unique_ptr<ServerReadAhead> ahead;
   };
 
   struct HeldPull {
