@@ -2,6 +2,7 @@
 // single run gives the ratios (docs/performance.md has the targets).
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -62,6 +63,73 @@ void BM_Baseline_FunctionFanout(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_Baseline_FunctionFanout)->Arg(100);
+
+// ---- fan-out: 100 values to 100 observers --------------------------------------------------
+
+void BM_SubjectFanout100x100(benchmark::State& state) {
+  rxsync::PublishSubject<int> subject;
+  std::vector<std::int64_t> sinks(100);
+  std::vector<rxsync::Subscription> subs;
+  for (auto& sink : sinks) subs.push_back(subject.subscribe([&sink](int v) { sink += v; }));
+  for (auto _ : state) {
+    for (int v = 0; v < 100; ++v) subject.on_next(v);
+  }
+  benchmark::DoNotOptimize(sinks.data());
+  state.SetItemsProcessed(state.iterations() * 100 * 100);
+}
+BENCHMARK(BM_SubjectFanout100x100);
+
+void BM_Baseline_FunctionFanout100x100(benchmark::State& state) {
+  std::vector<std::int64_t> sinks(100);
+  std::vector<std::function<void(int)>> observers;
+  for (auto& sink : sinks) observers.emplace_back([&sink](int v) { sink += v; });
+  for (auto _ : state) {
+    for (int v = 0; v < 100; ++v) {
+      for (auto& f : observers) f(v);
+    }
+  }
+  benchmark::DoNotOptimize(sinks.data());
+  state.SetItemsProcessed(state.iterations() * 100 * 100);
+}
+BENCHMARK(BM_Baseline_FunctionFanout100x100);
+
+// ---- building and subscribing a short synchronous chain ------------------------------------
+// just of 7 chars | take_while | filter | map | subscribe, built anew each time; the chars come
+// from a value the compiler cannot see in each iteration, so neither side folds to a constant.
+
+void BM_ShortChain(benchmark::State& state) {
+  const char base = 'a';
+  for (auto _ : state) {
+    int sum = 0;
+    char b = base;
+    benchmark::DoNotOptimize(b);  // every iteration does the work
+    (rxsync::just(b, char(b + 1), char(b + 2), char(b + 3), char(b + 4), char(b + 5), char(b + 6)) |
+     rxsync::ops::take_while([b](char c) { return c != b + 5; }) |
+     rxsync::ops::filter([b](char c) { return c != b + 1; }) | rxsync::ops::map([b](char c) {
+       return c - b;
+     })).subscribe([&sum](int v) { sum += v; });
+    benchmark::DoNotOptimize(sum);
+  }
+}
+BENCHMARK(BM_ShortChain);
+
+void BM_Baseline_ShortChainLoop(benchmark::State& state) {
+  const char base = 'a';
+  for (auto _ : state) {
+    int sum = 0;
+    char b = base;
+    benchmark::DoNotOptimize(b);  // every iteration does the work
+    const std::array<char, 7> chars{b,           char(b + 1), char(b + 2), char(b + 3),
+                                    char(b + 4), char(b + 5), char(b + 6)};
+    for (char c : chars) {
+      if (c == b + 5) break;
+      if (c == b + 1) continue;
+      sum += c - b;
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+}
+BENCHMARK(BM_Baseline_ShortChainLoop);
 
 // ---- 1024 ints through map then filter, summed ---------------------------------------------
 

@@ -122,5 +122,37 @@ TEST_CASE("a synchronous source allocates per subscription, not per value") {
     n = scope.count();
   }
   CHECK(sum == 20'000);
-  CHECK(n <= 2);  // the subscriber's state (and nothing per value)
+  CHECK(n == 0);  // over before subscribe() returns: the subscriber's state is on the stack
+}
+
+TEST_CASE("subscribing a static chain to a synchronous source allocates nothing") {
+  long sum = 0;
+  std::size_t n = 0;
+  Subscription sub;
+  {
+    CountScope scope;
+    sub = (just('r', 'x', 's', 'y', 'n', 'c', '!') |
+           ops::take_while([](char c) { return c != 'c'; }) |
+           ops::filter([](char c) { return c != 'x'; }) | ops::map([](char c) { return c - 'a'; }) |
+           ops::start_with(100) | ops::scan(0L, [](long a, int v) { return a + v; }) |
+           ops::take(5) | ops::skip(1) | ops::pairwise() | ops::distinct_until_changed())
+              .subscribe([&](const std::pair<long, long>& p) { sum += p.second - p.first; });
+    n = scope.count();
+  }
+  CHECK(n == 0);
+  CHECK(sum == ('s' - 'a') + ('y' - 'a') + ('n' - 'a'));
+  CHECK_FALSE(sub.is_subscribed());
+}
+
+TEST_CASE("a chain that outlives subscribe() keeps an allocated state") {
+  PublishSubject<int> s;
+  int last = 0;
+  auto sub =
+      (s | ops::take_while([](int v) { return v < 10; })).subscribe([&](int v) { last = v; });
+  CHECK(sub.is_subscribed());  // the subscription can still be cancelled
+  s.on_next(3);
+  sub.unsubscribe();
+  s.on_next(4);
+  CHECK(last == 3);
+  CHECK(s.observer_count() == 0);
 }

@@ -56,6 +56,17 @@ template <class F, class... Args>
 concept PredicateWith =
     CallableWith<F, Args...> && std::is_constructible_v<bool, std::invoke_result_t<F&, Args...>>;
 
+// A chain that delivers everything, terminal event included, before subscribe() returns, and
+// whose parts keep no reference to the observer afterwards: synchronous sources (just, from,
+// empty, error) through operators that only wrap the sink (map, filter, take, ...). Opt-in per
+// strategy (`static constexpr bool completes_in_subscribe = true`): a wrong "true" would let
+// the stack-allocated subscriber state escape, so anything unsure stays false.
+template <class S>
+inline constexpr bool completes_in_subscribe = false;
+template <class S>
+requires requires { std::remove_cvref_t<S>::completes_in_subscribe; }
+inline constexpr bool completes_in_subscribe<S> = std::remove_cvref_t<S>::completes_in_subscribe;
+
 // What subscribe() takes as an observer object (on_next, on_error, on_completed members) rather
 // than as an on_next callback.
 template <class A, class T>
@@ -102,6 +113,13 @@ class ObservableMixin {
                     "rxsync: subscribe(on_next, on_error, on_completed): on_completed must be "
                     "callable with no arguments");
       return Subscription();
+    } else if constexpr (completes_in_subscribe<Derived>) {
+      // Over before subscribe() returns, and nothing in the chain keeps the observer: its
+      // state can live here, and the Subscription has nothing left to cancel.
+      LocalDisposables state;
+      self().subscribe_observer(RootObserver<T, OnNext, OnError, OnCompleted, LocalDisposables>(
+          &state, std::move(on_next), std::move(on_error), std::move(on_completed)));
+      return Subscription();
     } else {
       auto state = std::make_shared<DisposableList>();
       self().subscribe_observer(RootObserver<T, OnNext, OnError, OnCompleted>(
@@ -140,6 +158,8 @@ class ObservableMixin {
 template <class T, class Strategy>
 class StaticObservable : public detail::ObservableMixin<StaticObservable<T, Strategy>, T> {
  public:
+  static constexpr bool completes_in_subscribe = detail::completes_in_subscribe<Strategy>;
+
   explicit StaticObservable(Strategy s) : strategy_(std::move(s)) {}
 
   template <class O>

@@ -140,13 +140,57 @@ class DisposableList final : public SubscriptionState {
   std::size_t prune_at_ = 8;
 };
 
+// The subscriber state of a chain that is over when subscribe() returns (a synchronous source
+// and operators that keep nothing): it lives on subscribe()'s stack, so such a subscribe costs
+// no allocation. One thread only, by construction.
+class LocalDisposables {
+ public:
+  LocalDisposables() = default;
+  LocalDisposables(const LocalDisposables&) = delete;
+  LocalDisposables& operator=(const LocalDisposables&) = delete;
+  ~LocalDisposables() { unsubscribe(); }
+
+  bool is_stopped() const noexcept { return stopped_; }
+  bool stop() noexcept { return !std::exchange(stopped_, true); }
+  void add(Subscription s) {
+    if (stopped_) {
+      s.unsubscribe();
+    } else {
+      held_.push_back(std::move(s));
+    }
+  }
+  void unsubscribe() noexcept {
+    stopped_ = true;
+    std::vector<Subscription> held;
+    held.swap(held_);
+    for (auto& s : held) s.unsubscribe();
+  }
+
+ private:
+  bool stopped_ = false;
+  std::vector<Subscription> held_;
+};
+
+// Whether a sink belongs to a chain rooted in LocalDisposables (see there). Sinks say so with
+// `static constexpr bool local_chain`; any sink that does not is treated as not local.
+template <class S>
+inline constexpr bool sink_is_local = false;
+template <class S>
+requires requires { S::local_chain; }
+inline constexpr bool sink_is_local<S> = S::local_chain;
+
 // The end of a chain: user callbacks plus the subscriber's DisposableList (whose Subscription
-// is what subscribe() returns). Enforces the contract: nothing after a terminal event or after
-// unsubscribe; a terminal event releases every upstream resource after its callback ran.
-template <class T, class OnNext, class OnError, class OnCompleted>
+// is what subscribe() returns), or a LocalDisposables on subscribe()'s stack. Enforces the
+// contract: nothing after a terminal event or after unsubscribe; a terminal event releases every
+// upstream resource after its callback ran.
+template <class T, class OnNext, class OnError, class OnCompleted, class State = DisposableList>
 class RootObserver {
  public:
-  RootObserver(std::shared_ptr<DisposableList> state, OnNext n, OnError e, OnCompleted c)
+  using StateHandle = std::conditional_t<std::is_same_v<State, DisposableList>,
+                                         std::shared_ptr<DisposableList>, State*>;
+  static constexpr bool local_chain = std::is_same_v<State, LocalDisposables>;
+
+  RootObserver(StateHandle state, OnNext n, OnError e, OnCompleted c)
       : state_(std::move(state)), fns_(std::in_place, std::move(n), std::move(e), std::move(c)) {}
 
   // An exception escaping a user callback is reported to the unhandled-error hook, as RxJS
@@ -214,7 +258,7 @@ class RootObserver {
       }
     }
   };
-  std::shared_ptr<DisposableList> state_;
+  StateHandle state_;
   std::optional<Fns> fns_;
   int depth_ = 0;  // on_next calls in progress (re-entrant ones included)
   bool release_pending_ = false;
@@ -224,6 +268,7 @@ class RootObserver {
 template <class Down>
 class ForwardingSink {
  public:
+  static constexpr bool local_chain = sink_is_local<Down>;
   explicit ForwardingSink(Down down) : down_(std::move(down)) {}
   void on_error(std::exception_ptr e) { down_.on_error(std::move(e)); }
   void on_completed() { down_.on_completed(); }
@@ -301,9 +346,10 @@ class SerialSlot final : public SerialSubscription {
 // A sink with its own DisposableList nested inside the downstream's: what an operator gives its
 // upstream when it must be able to cut that upstream off alone (take, switch_map's inner
 // source, one attempt of retry). Disposed when the downstream is, or by cut().
-template <class Down>
+template <class Down, bool Local = sink_is_local<Down>>
 class CuttableSink {
  public:
+  static constexpr bool local_chain = false;
   explicit CuttableSink(Down down)
       : down_(std::move(down)), own_(std::make_shared<DisposableList>()) {
     down_.add(Subscription(own_));
@@ -332,8 +378,41 @@ class CuttableSink {
   }
 
  protected:
+  bool is_cut() const noexcept { return own_->is_stopped(); }
+
   Down down_;
   std::shared_ptr<DisposableList> own_;
+};
+
+// In a chain that is over when subscribe() returns (LocalDisposables at its root) the upstream
+// is a synchronous source that checks is_disposed() on this very object and registers nothing,
+// so a flag does what the nested DisposableList does above, without allocating.
+template <class Down>
+class CuttableSink<Down, true> {
+ public:
+  static constexpr bool local_chain = true;
+  explicit CuttableSink(Down down) : down_(std::move(down)) {}
+  bool is_disposed() const noexcept { return cut_ || down_.is_disposed(); }
+  void add(Subscription s) {
+    if (cut_) {
+      s.unsubscribe();
+    } else {
+      down_.add(std::move(s));
+    }
+  }
+  bool cut() noexcept { return !std::exchange(cut_, true); }
+  template <class F>
+  bool cut_with(F&& deliver) {
+    if (std::exchange(cut_, true)) return false;
+    std::forward<F>(deliver)();
+    return true;
+  }
+
+ protected:
+  bool is_cut() const noexcept { return cut_; }
+
+  Down down_;
+  bool cut_ = false;
 };
 
 }  // namespace detail

@@ -33,6 +33,7 @@ namespace detail {
 
 template <class T, std::size_t N>
 struct JustStrategy {
+  static constexpr bool completes_in_subscribe = true;
   std::array<T, N> values;
   template <class O>
   void subscribe(O obs) const {
@@ -46,6 +47,7 @@ struct JustStrategy {
 
 template <class R>
 struct FromStrategy {
+  static constexpr bool completes_in_subscribe = true;
   R range;
   template <class O>
   void subscribe(O obs) const {
@@ -58,6 +60,7 @@ struct FromStrategy {
 };
 
 struct EmptyStrategy {
+  static constexpr bool completes_in_subscribe = true;
   template <class O>
   void subscribe(O obs) const {
     obs.on_completed();
@@ -70,6 +73,7 @@ struct NeverStrategy {
 };
 
 struct ErrorStrategy {
+  static constexpr bool completes_in_subscribe = true;
   std::exception_ptr error;
   template <class O>
   void subscribe(O obs) const {

@@ -137,9 +137,9 @@ struct BufferOperator : OperatorBase {
   template <class Src>
   auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
-    return wrap_observable<std::vector<T>>(std::forward<Src>(src), [n = count]<class O>(O down) {
-      return BufferSink<O, T>(std::move(down), n);
-    });
+    return plain_wrap_observable<std::vector<T>>(
+        std::forward<Src>(src),
+        [n = count]<class O>(O down) { return BufferSink<O, T>(std::move(down), n); });
   }
 };
 

@@ -26,6 +26,7 @@ namespace detail {
 
 template <class Src, class T, std::size_t N>
 struct StartWithStrategy {
+  static constexpr bool completes_in_subscribe = detail::completes_in_subscribe<Src>;
   Src src;
   std::array<T, N> values;
   template <class O>

@@ -60,7 +60,7 @@ class TakeWhileSink : public CutSinkBase<Down> {
   TakeWhileSink(Down d, const F& f) : CutSinkBase<Down>(std::move(d)), f_(f) {}
   template <class V>
   void on_next(const V& v) {
-    if (this->own_->is_stopped()) return;
+    if (this->is_cut()) return;
     bool keep = false;
     try {
       keep = static_cast<bool>(f_(v));
@@ -139,7 +139,7 @@ struct TakeOperator : OperatorBase {
   template <class Src>
   auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
-    return wrap_observable<T>(std::forward<Src>(src), [count = n]<class O>(O down) {
+    return plain_wrap_observable<T>(std::forward<Src>(src), [count = n]<class O>(O down) {
       if (count == 0) down.on_completed();  // the sink then reports disposed: upstream sees nothing
       return TakeSink<O>(std::move(down), count);
     });
@@ -151,7 +151,7 @@ struct SkipOperator : OperatorBase {
   template <class Src>
   auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
-    return wrap_observable<T>(std::forward<Src>(src), [count = n]<class O>(O down) {
+    return plain_wrap_observable<T>(std::forward<Src>(src), [count = n]<class O>(O down) {
       return SkipSink<O>(std::move(down), count);
     });
   }
@@ -174,7 +174,7 @@ struct TakeWhileOperator : OperatorBase {
                     "to bool)");
       return invalid_observable();
     } else {
-      return wrap_observable<T>(std::forward<Src>(src), [fn = pred]<class O>(O down) {
+      return plain_wrap_observable<T>(std::forward<Src>(src), [fn = pred]<class O>(O down) {
         return TakeWhileSink<O, F>(std::move(down), fn);
       });
     }
@@ -205,7 +205,7 @@ struct DistinctOperator : OperatorBase {
                     "convertible to bool)");
       return invalid_observable();
     } else {
-      return wrap_observable<T>(std::forward<Src>(src), [fn = eq]<class O>(O down) {
+      return plain_wrap_observable<T>(std::forward<Src>(src), [fn = eq]<class O>(O down) {
         return DistinctSink<O, T, Eq>(std::move(down), fn);
       });
     }

@@ -121,9 +121,12 @@ class PairwiseSink : public ForwardingSink<Down> {
   std::optional<T> prev_;
 };
 
-// Strategy for operators that only wrap the sink: Wrap(down) builds the upstream sink.
-template <class Src, class Wrap>
+// Strategy for operators that only wrap the sink: Wrap(down) builds the upstream sink. `Keeps`
+// is false for sinks that keep nothing beyond the call (no timer, no shared state), which
+// carries a synchronous source's completes_in_subscribe through the operator.
+template <class Src, class Wrap, bool Keeps = true>
 struct WrapStrategy {
+  static constexpr bool completes_in_subscribe = !Keeps && detail::completes_in_subscribe<Src>;
   Src src;
   Wrap wrap;
   template <class O>
@@ -138,6 +141,12 @@ template <class T, class Src, class Wrap>
 auto wrap_observable(Src&& src, Wrap wrap) {
   return make_static_observable<T>(
       WrapStrategy<std::remove_cvref_t<Src>, Wrap>{std::forward<Src>(src), std::move(wrap)});
+}
+// The same for a sink that keeps nothing once its source returns (map, filter, take, ...).
+template <class T, class Src, class Wrap>
+auto plain_wrap_observable(Src&& src, Wrap wrap) {
+  return make_static_observable<T>(
+      WrapStrategy<std::remove_cvref_t<Src>, Wrap, false>{std::forward<Src>(src), std::move(wrap)});
 }
 
 // The operator objects. Each checks its callable against the source's element type with a
@@ -162,7 +171,7 @@ struct MapOperator : OperatorBase {
       return invalid_observable();
     } else {
       using R = std::decay_t<std::invoke_result_t<F&, const T&>>;
-      return wrap_observable<R>(std::forward<Src>(src), [fn = f]<class O>(O down) {
+      return plain_wrap_observable<R>(std::forward<Src>(src), [fn = f]<class O>(O down) {
         return MapSink<O, F>(std::move(down), fn);
       });
     }
@@ -186,7 +195,7 @@ struct FilterOperator : OperatorBase {
                     "bool)");
       return invalid_observable();
     } else {
-      return wrap_observable<T>(std::forward<Src>(src), [fn = pred]<class O>(O down) {
+      return plain_wrap_observable<T>(std::forward<Src>(src), [fn = pred]<class O>(O down) {
         return FilterSink<O, F>(std::move(down), fn);
       });
     }
@@ -205,7 +214,7 @@ struct TapOperator : OperatorBase {
                     "accept `const T&`, T being the source's value_type");
       return invalid_observable();
     } else {
-      return wrap_observable<T>(std::forward<Src>(src), [fn = f]<class O>(O down) {
+      return plain_wrap_observable<T>(std::forward<Src>(src), [fn = f]<class O>(O down) {
         return TapSink<O, F>(std::move(down), fn);
       });
     }
@@ -233,9 +242,10 @@ struct ScanOperator : OperatorBase {
           "the seed's type");
       return invalid_observable();
     } else {
-      return wrap_observable<Acc>(std::forward<Src>(src), [s = seed, fn = f]<class O>(O down) {
-        return ScanSink<O, Acc, F>(std::move(down), s, fn);
-      });
+      return plain_wrap_observable<Acc>(std::forward<Src>(src),
+                                        [s = seed, fn = f]<class O>(O down) {
+                                          return ScanSink<O, Acc, F>(std::move(down), s, fn);
+                                        });
     }
   }
 };
@@ -244,7 +254,7 @@ struct PairwiseOperator : OperatorBase {
   template <class Src>
   auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
-    return wrap_observable<std::pair<T, T>>(std::forward<Src>(src), []<class O>(O down) {
+    return plain_wrap_observable<std::pair<T, T>>(std::forward<Src>(src), []<class O>(O down) {
       return PairwiseSink<O, T>(std::move(down));
     });
   }
