@@ -197,6 +197,11 @@ class RootObserver {
   // reports it, rather than unwinding into the producer (a subject, a scheduler's loop).
   void on_next(const T& v) {
     if (state_->is_stopped()) return;
+    on_next_unguarded(v);
+  }
+  // For an emitter that checked already: a subject checks its node's flag, which unsubscribe
+  // and every terminal event of this observer raise too.
+  void on_next_unguarded(const T& v) {
     if constexpr (kReleases) ++depth_;
     try {
       fns_->on_next(v);

@@ -155,7 +155,14 @@ class SubjectCore : public std::enable_shared_from_this<SubjectCore<T, Policy>> 
     NodeImpl(std::weak_ptr<SubjectCore> owner, O obs)
         : Node(std::move(owner)), obs_(std::move(obs)) {}
     void register_with_subscriber(Subscription self) { obs_->add(std::move(self)); }
-    void on_next(const T& v) override { obs_->on_next(v); }
+    void on_next(const T& v) override {
+      // next() checked the node: an observer's unsubscribe and terminal events flag it too.
+      if constexpr (requires { obs_->on_next_unguarded(v); }) {
+        obs_->on_next_unguarded(v);
+      } else {
+        obs_->on_next(v);
+      }
+    }
     void on_error(std::exception_ptr e) override { obs_->on_error(std::move(e)); }
     void on_completed() override { obs_->on_completed(); }
     void release() noexcept override { obs_.reset(); }
