@@ -395,6 +395,23 @@ TEST_CASE("make_sync_service builds a service in one line", "[sync]") {
   CHECK(moved.status("k").state == SyncState::synced);
 }
 
+TEST_CASE("SyncService deduces its types, and takes its arguments in template order too",
+          "[sync]") {
+  rxsync::VirtualTimeScheduler sched;
+  Net net(sched);
+  rxsync::MemoryStorage storage_a, storage_b;
+  rxsync::SyncService a(sched, net.client("a"), storage_a, {.origin = "a"});
+  static_assert(std::is_same_v<decltype(a), Service>);
+  Service b(net.client("b"), storage_b, sched, {.origin = "b"});
+  a.start();
+  b.start();
+  a.queue_for_sync("k", GSet{{"x"}});
+  b.queue_for_sync("k", GSet{{"y"}});
+  sched.advance_by(3s);
+  CHECK(a.value("k") == GSet{{"x", "y"}});
+  CHECK(b.value("k") == GSet{{"x", "y"}});
+}
+
 TEST_CASE("a server that loses its store gets the clients' state back", "[sync][offline]") {
   TwoDevices d;
   auto& sched = d.sched;

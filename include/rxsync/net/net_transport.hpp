@@ -43,6 +43,8 @@ class NetTransport {
   static_assert(check_scheduler<Sched>());
 
  public:
+  using key_type = Key;  // what SyncService's deduction guides read
+  using value_type = Value;
   using Item = BatchItem<Key, Change<Value>>;
 
   // Owns an io_context and the thread that runs it; connects at once.

@@ -50,6 +50,10 @@ class SyncService {
                                      std::move(merge))) {
     core_->init();
   }
+  // The same arguments in the order of the template parameters (Transport, Store, Sched).
+  SyncService(Transport& transport, Store& storage, Sched& scheduler, SyncServiceOptions options,
+              Merge merge = {}) requires(!std::is_same_v<Transport, Sched>)
+      : SyncService(scheduler, transport, storage, std::move(options), std::move(merge)) {}
   SyncService(const SyncService&) = delete;
   SyncService& operator=(const SyncService&) = delete;
   SyncService(SyncService&& other) noexcept = default;
@@ -157,6 +161,23 @@ class SyncService {
   LifetimeGuard::Lease store_lease_;
   std::shared_ptr<Core> core_;
 };
+
+// With a transport that names its key and value types (key_type, value_type: NetTransport and
+// SimNetwork's clients do), everything is deduced:
+//   rxsync::SyncService phone(loop, transport, storage, {.origin = "phone"});
+template <class Transport>
+concept TransportNamesTypes = requires {
+  typename Transport::key_type;
+  typename Transport::value_type;
+};
+template <class Sched, TransportNamesTypes Transport, class Store>
+SyncService(Sched&, Transport&, Store&, SyncServiceOptions)
+    -> SyncService<typename Transport::key_type, typename Transport::value_type, Transport, Store,
+                   Sched>;
+template <class Sched, TransportNamesTypes Transport, class Store, class Merge>
+SyncService(Sched&, Transport&, Store&, SyncServiceOptions, Merge)
+    -> SyncService<typename Transport::key_type, typename Transport::value_type, Transport, Store,
+                   Sched, Merge>;
 
 // A service in one line, with Sched, Transport and Store deduced from the arguments:
 //   auto phone = rxsync::make_sync_service<std::string, Note>(loop, transport, storage,

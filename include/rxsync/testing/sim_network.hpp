@@ -151,6 +151,9 @@ class SimNetwork {
 
   class Client {
    public:
+    using key_type = Key;  // what SyncService's deduction guides read
+    using value_type = Value;
+
     void send(std::vector<Item> batch, BatchReply done) {
       net_.request<std::vector<ItemOutcome>>(
           *this, std::move(done),
