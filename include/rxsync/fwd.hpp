@@ -69,6 +69,7 @@ class Subscriber;
 struct SingleThreaded;
 struct Synchronized;
 class TimeoutError;
+class EmptyError;
 namespace ops {
 struct ThrottleConfig;
 }  // namespace ops
