@@ -1,5 +1,6 @@
-// reduce, first and last as marble tests (1 frame = 1 ms): RxJS's cases, plus errors,
+// reduce, first, last and distinct as marble tests (1 frame = 1 ms): RxJS's cases, plus errors,
 // empty sources, throwing callbacks and early unsubscription.
+#include <rxsync/rx/operators/distinct.hpp>
 #include <rxsync/rx/operators/filtering.hpp>
 #include <rxsync/rx/operators/reduce.hpp>
 #include <rxsync/rx/operators/transform.hpp>
@@ -122,5 +123,45 @@ TEST_CASE("last: the last (matching) value on completion, default or EmptyError 
   auto failing = ts.hot("-a-#", kNums);
   ts.expect_observable(failing | ops::last()).to_be("---#", kNums);
   ts.expect_observable(src | ops::last(), "----!").to_be("-----", kNums);
+  require_ok(ts);
+}
+
+TEST_CASE("distinct drops every value seen before, by value or by key") {
+  TestScheduler ts;
+  const std::map<char, int> v{{'a', 1}, {'b', 2}, {'c', 3}, {'A', 11}, {'B', 12}};
+  auto src = ts.hot("-a-b-a-c-b-a-|", v);
+  ts.expect_observable(src | ops::distinct()).to_be("-a-b---c-----|", v);
+  auto keyed = ts.hot("-a-A-b-c-B-|", v);
+  ts.expect_observable(keyed | ops::distinct([](int x) { return x % 10; }))
+      .to_be("-a---b-c---|", v);
+  auto failing = ts.hot("-a-a-#", v);
+  ts.expect_observable(failing | ops::distinct()).to_be("-a---#", v);
+  auto throwing = ts.hot("-a-b-|", v);
+  ts.expect_observable(throwing | ops::distinct([](int x) -> int {
+                         if (x == 2) throw std::runtime_error("oops");
+                         return x;
+                       }))
+      .to_be("-a-#", v, oops());
+  require_ok(ts);
+}
+
+TEST_CASE("distinct with flushes forgets the keys on each notifier value") {
+  TestScheduler ts;
+  const std::map<char, int> v{{'a', 1}, {'b', 2}, {'c', 3}};
+  // The b at 17 comes before the flush of the same frame (scheduled first), so it is dropped.
+  auto src = ts.hot("--a--b--a--b--a--b--|", v);
+  auto flushes = ts.hot("---------x-------x---|");
+  ts.expect_observable(src | ops::distinct([](int x) { return x; }, flushes))
+      .to_be("--a--b-----b--a-----|", v);
+  ts.expect_subscriptions(flushes.subscriptions()).to_be("^-------------------!");
+  // The notifier's completion is ignored, its error ends the chain.
+  auto src2 = ts.hot("--a--a--a--|", v);
+  auto done = ts.hot("---|");
+  ts.expect_observable(src2 | ops::distinct([](int x) { return x; }, done))
+      .to_be("--a--------|", v);
+  auto src3 = ts.hot("--a--b--a--|", v);
+  auto failing = ts.hot("------#");
+  ts.expect_observable(src3 | ops::distinct([](int x) { return x; }, failing)).to_be("--a--b#", v);
+  ts.expect_subscriptions(src3.subscriptions()).to_be("^-----!");
   require_ok(ts);
 }

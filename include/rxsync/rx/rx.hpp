@@ -6,6 +6,7 @@
 #include <rxsync/rx/operators/buffer.hpp>
 #include <rxsync/rx/operators/combining.hpp>
 #include <rxsync/rx/operators/delay_timeout.hpp>
+#include <rxsync/rx/operators/distinct.hpp>
 #include <rxsync/rx/operators/filtering.hpp>
 #include <rxsync/rx/operators/finalize.hpp>
 #include <rxsync/rx/operators/rate_limiting.hpp>
