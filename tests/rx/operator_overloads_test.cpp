@@ -1,5 +1,6 @@
 // The RxJS overloads of existing operators, as marble tests (1 frame = 1 ms): scan without a
-// seed, take_while(pred, inclusive), distinct_until_changed on a key.
+// seed, take_while(pred, inclusive), distinct_until_changed on a key, buffer(count, start_every).
+#include <rxsync/rx/operators/buffer.hpp>
 #include <rxsync/rx/operators/filtering.hpp>
 #include <rxsync/rx/operators/transform.hpp>
 #include <rxsync/testing/marbles.hpp>
@@ -7,6 +8,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "rxsync_catch.hpp"
 
@@ -77,4 +79,25 @@ TEST_CASE("distinct_until_changed on a key, with or without a comparator") {
                        }))
       .to_be("-a-#", v, oops());
   require_ok(ts);
+}
+
+TEST_CASE("buffer(count, start_every): overlapping and skipping buffers (RxJS bufferCount)") {
+  TestScheduler ts;
+  using V = std::vector<int>;
+  // RxJS "should emit buffers at intervals": bufferCount(3, 2).
+  auto src = ts.hot("--a--b--c--d--e--|", kNums);
+  ts.expect_observable(src | ops::buffer(3, 2))
+      .to_be("--------x-----y--(z|)",
+             std::map<char, V>{{'x', {1, 2, 3}}, {'y', {3, 4, 5}}, {'z', {5}}});
+  // start_every > count skips values.
+  ts.expect_observable(src | ops::buffer(1, 2))
+      .to_be("--x-----y-----z--|", std::map<char, V>{{'x', {1}}, {'y', {3}}, {'z', {5}}});
+  ts.expect_observable(src | ops::buffer(2, 2))
+      .to_be("-----x-----y-----(z|)", std::map<char, V>{{'x', {1, 2}}, {'y', {3, 4}}, {'z', {5}}});
+  auto failing = ts.hot("--a--b--#", kNums);
+  ts.expect_observable(failing | ops::buffer(3, 1)).to_be("--------#", std::map<char, V>{});
+  ts.expect_observable(src | ops::buffer(3, 1), "------!").to_be("-------", std::map<char, V>{});
+  require_ok(ts);
+  CHECK_THROWS_WITH(ops::buffer(3, 0), "rxsync::ops::buffer: start_every must be > 0, got 0");
+  CHECK_THROWS_WITH(ops::buffer(0, 1), "rxsync::ops::buffer: count must be > 0, got 0");
 }

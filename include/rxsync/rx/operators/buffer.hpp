@@ -1,5 +1,5 @@
 // rxsync/rx/operators/buffer.hpp - collect values into std::vector batches: buffer(count),
-// buffer_time(duration, scheduler).
+// buffer(count, start_every), buffer_time(duration, scheduler).
 //
 // Both emit what they hold when the source completes and drop it on error (RxJS bufferCount /
 // bufferTime). buffer_time emits every period, empty batches included, as RxJS does; its timers
@@ -58,6 +58,40 @@ class BufferSink : public ForwardingSink<Down> {
  private:
   std::size_t count_;
   std::vector<T> buf_;
+};
+
+// RxJS bufferCount(size, startBufferEvery): a buffer opens at every `every`-th value; each one
+// is emitted once it holds `count` values, and every open one on completion (oldest first).
+template <class Down, class T>
+class SlidingBufferSink : public ForwardingSink<Down> {
+ public:
+  SlidingBufferSink(Down d, std::size_t n, std::size_t every)
+      : ForwardingSink<Down>(std::move(d)), count_(n), every_(every) {}
+  void on_next(const T& v) {
+    if (seen_++ % every_ == 0) open_.emplace_back();
+    for (auto& b : open_) b.push_back(v);
+    // Buffers fill in the order they opened: only the oldest can be full.
+    if (!open_.empty() && open_.front().size() >= count_) {
+      std::vector<T> out = std::move(open_.front());
+      open_.erase(open_.begin());
+      this->down_.on_next(out);
+    }
+  }
+  void on_completed() {
+    std::vector<std::vector<T>> rest = std::move(open_);
+    open_.clear();
+    for (auto& b : rest) {
+      if (this->down_.is_disposed()) return;
+      this->down_.on_next(b);
+    }
+    if (!this->down_.is_disposed()) this->down_.on_completed();
+  }
+
+ private:
+  std::size_t count_;
+  std::size_t every_;
+  std::size_t seen_ = 0;
+  std::vector<std::vector<T>> open_;
 };
 
 // The periods are absolute (start + k * period), so they do not drift. Each period's action
@@ -143,6 +177,19 @@ struct BufferOperator : OperatorBase {
   }
 };
 
+struct SlidingBufferOperator : OperatorBase {
+  std::size_t count;
+  std::size_t every;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    return wrap_observable<std::vector<T>>(std::forward<Src>(src),
+                                           [n = count, e = every]<class O>(O down) {
+                                             return SlidingBufferSink<O, T>(std::move(down), n, e);
+                                           });
+  }
+};
+
 template <class S>
 struct BufferTimeOperator : OperatorBase {
   Duration period;
@@ -163,6 +210,17 @@ namespace ops {
 inline detail::BufferOperator buffer(std::size_t count) {
   if (count == 0) throw std::invalid_argument("rxsync::ops::buffer: count must be > 0, got 0");
   return {{}, count};
+}
+
+// RxJS bufferCount(count, start_every): a new buffer starts at every `start_every`-th value
+// (the first included); each is emitted once it holds `count` values, the unfinished ones on
+// completion, oldest first. start_every < count gives overlapping buffers, > count skips values.
+inline detail::SlidingBufferOperator buffer(std::size_t count, std::size_t start_every) {
+  if (count == 0) throw std::invalid_argument("rxsync::ops::buffer: count must be > 0, got 0");
+  if (start_every == 0) {
+    throw std::invalid_argument("rxsync::ops::buffer: start_every must be > 0, got 0");
+  }
+  return {{}, count, start_every};
 }
 
 // Emits the values received in each `period` (possibly none) at subscription + k * period.
