@@ -12,6 +12,7 @@
 #include <rxsync/rx/operators/rate_limiting.hpp>
 #include <rxsync/rx/operators/reduce.hpp>
 #include <rxsync/rx/operators/retry_operators.hpp>
+#include <rxsync/rx/operators/sample_audit.hpp>
 #include <rxsync/rx/operators/switch_map.hpp>
 #include <rxsync/rx/operators/transform.hpp>
 #include <rxsync/rx/sources.hpp>
