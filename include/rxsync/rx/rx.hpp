@@ -14,6 +14,7 @@
 #include <rxsync/rx/operators/retry_operators.hpp>
 #include <rxsync/rx/operators/sample_audit.hpp>
 #include <rxsync/rx/operators/switch_map.hpp>
+#include <rxsync/rx/operators/timeout.hpp>
 #include <rxsync/rx/operators/transform.hpp>
 #include <rxsync/rx/sources.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>
