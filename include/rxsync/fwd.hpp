@@ -72,6 +72,7 @@ class TimeoutError;
 class EmptyError;
 namespace ops {
 struct ThrottleConfig;
+struct TimeoutConfig;
 }  // namespace ops
 
 // resilience/
