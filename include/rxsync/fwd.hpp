@@ -70,6 +70,8 @@ struct SingleThreaded;
 struct Synchronized;
 class TimeoutError;
 class EmptyError;
+template <class K, class T>
+class GroupedObservable;
 namespace ops {
 struct ThrottleConfig;
 struct TimeoutConfig;

@@ -150,6 +150,7 @@ RXSYNC_TEST_DEFINED(rxsync::net::ServerLogEvent);
 #endif
 
 static_assert(Complete<rxsync::Observable<int>>);
+static_assert(Complete<rxsync::GroupedObservable<int, int>>);
 static_assert(Complete<rxsync::PublishSubject<int>>);
 static_assert(Complete<rxsync::VectorClock<>>);
 

@@ -9,6 +9,7 @@
 #include <rxsync/rx/operators/distinct.hpp>
 #include <rxsync/rx/operators/filtering.hpp>
 #include <rxsync/rx/operators/finalize.hpp>
+#include <rxsync/rx/operators/group_by.hpp>
 #include <rxsync/rx/operators/rate_limiting.hpp>
 #include <rxsync/rx/operators/reduce.hpp>
 #include <rxsync/rx/operators/retry_operators.hpp>
