@@ -75,6 +75,7 @@ class GroupedObservable;
 namespace ops {
 struct ThrottleConfig;
 struct TimeoutConfig;
+struct BufferTimeConfig;
 }  // namespace ops
 
 // resilience/

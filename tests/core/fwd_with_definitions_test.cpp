@@ -49,6 +49,7 @@ RXSYNC_TEST_DEFINED(rxsync::TimeoutError);
 RXSYNC_TEST_DEFINED(rxsync::EmptyError);
 RXSYNC_TEST_DEFINED(rxsync::ops::ThrottleConfig);
 RXSYNC_TEST_DEFINED(rxsync::ops::TimeoutConfig);
+RXSYNC_TEST_DEFINED(rxsync::ops::BufferTimeConfig);
 RXSYNC_TEST_DEFINED(rxsync::BackoffOptions);
 RXSYNC_TEST_DEFINED(rxsync::DefaultRandom);
 RXSYNC_TEST_DEFINED(rxsync::FixedDelays);

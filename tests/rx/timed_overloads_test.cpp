@@ -1,13 +1,17 @@
 // The RxJS overloads of timed operators as marble tests (1 frame = 1 ms): timeout with a
-// fallback and with separate first / each deadlines.
+// fallback and with separate first / each deadlines, buffer_time with a creation interval and a
+// maximum size.
+#include <rxsync/rx/operators/buffer.hpp>
 #include <rxsync/rx/operators/delay_timeout.hpp>
 #include <rxsync/rx/operators/transform.hpp>
 #include <rxsync/rx/subjects/publish_subject.hpp>
 #include <rxsync/testing/marbles.hpp>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <stdexcept>
+#include <vector>
 
 #include "rx_test_util.hpp"
 #include "rxsync_catch.hpp"
@@ -116,4 +120,60 @@ TEST_CASE("timeout: an ended subscription does not keep its fallback") {
     CHECK(vts.pending() == 0);
     CHECK(log == (unsubscribe ? rx_test::Events{"1"} : rx_test::Events{"1", "C"}));
   }
+}
+
+namespace {
+using Batches = std::map<char, std::vector<char>>;
+}  // namespace
+
+TEST_CASE("buffer_time with a creation interval: overlapping buffers (RxJS bufferTime)") {
+  TestScheduler ts;
+  // Buffers open at 0, 3, 6, 9, 12 and last 4 frames. A value at an opening's frame was sent
+  // first, so it misses the buffer opening then (b at 3, e at 9); the completion emits the open
+  // buffers, the empty one included.
+  auto e1 = ts.hot("-a-b-c-d-e-f-|");
+  ts.expect_observable(e1 | ops::buffer_time(4ms, ts, {3ms}))
+      .to_be("----x--y--z--(vw|)",
+             Batches{
+                 {'x', {'a', 'b'}}, {'y', {'c', 'd'}}, {'z', {'d', 'e'}}, {'v', {'f'}}, {'w', {}}});
+  ts.expect_subscriptions(e1.subscriptions()).to_be("^------------!");
+  // Gaps: buffers of 2 frames every 5 frames drop what comes in between (b, e, and c, sent at 5
+  // just before the buffer of 5 opens).
+  auto e2 = ts.hot("-a-b-c-d-e-|");
+  ts.expect_observable(e2 | ops::buffer_time(2ms, ts, {5ms}))
+      .to_be("--x----y---(z|)", Batches{{'x', {'a'}}, {'y', {'d'}}, {'z', {}}});
+  require_ok(ts);
+}
+
+TEST_CASE("buffer_time with max_size emits full buffers early") {
+  TestScheduler ts;
+  // Without a creation interval, an emitted buffer is replaced at once by a new one.
+  auto e1 = ts.hot("-a-b-c-d-e-|");
+  ts.expect_observable(e1 | ops::buffer_time(6ms, ts, {std::nullopt, 2}))
+      .to_be("---x---y---(z|)", Batches{{'x', {'a', 'b'}}, {'y', {'c', 'd'}}, {'z', {'e'}}});
+  auto e2 = ts.hot("-a-------b-|");
+  ts.expect_observable(e2 | ops::buffer_time(4ms, ts, {std::nullopt, 3}))
+      .to_be("----x---y--(z|)", Batches{{'x', {'a'}}, {'y', {}}, {'z', {'b'}}});
+  // With one, a full buffer is not replaced: the next opening comes at its time.
+  auto e3 = ts.hot("-a-b-c-d-|");
+  ts.expect_observable(e3 | ops::buffer_time(10ms, ts, {4ms, 2}))
+      .to_be("---x---y-(z|)", Batches{{'x', {'a', 'b'}}, {'y', {'c', 'd'}}, {'z', {}}});
+  require_ok(ts);
+}
+
+TEST_CASE("buffer_time with a config: errors, unsubscribe, bad options") {
+  TestScheduler ts;
+  auto failing = ts.hot("-a-b-#");
+  ts.expect_observable(failing | ops::buffer_time(3ms, ts, {2ms, 5}))
+      .to_be("---x-#", Batches{{'x', {'a', 'b'}}});  // the buffer of 2 is dropped
+  auto endless = ts.hot("-a-b-c-d-");
+  ts.expect_observable(endless | ops::buffer_time(4ms, ts, {2ms}), "-----!")
+      .to_be("----x-", Batches{{'x', {'a', 'b'}}});
+  require_ok(ts);
+  CHECK_THROWS_WITH(ops::buffer_time(0ms, ts, {}),
+                    "rxsync::ops::buffer_time: span must be > 0, got 0ns");
+  CHECK_THROWS_WITH(ops::buffer_time(5ms, ts, {-1ms}),
+                    "rxsync::ops::buffer_time: creation_interval must be > 0, got -1000000ns");
+  CHECK_THROWS_WITH(ops::buffer_time(5ms, ts, {std::nullopt, 0}),
+                    "rxsync::ops::buffer_time: max_size must be > 0, got 0");
 }
