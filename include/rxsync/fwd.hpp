@@ -69,8 +69,13 @@ class Subscriber;
 struct SingleThreaded;
 struct Synchronized;
 class TimeoutError;
+class EmptyError;
+template <class K, class T>
+class GroupedObservable;
 namespace ops {
 struct ThrottleConfig;
+struct TimeoutConfig;
+struct BufferTimeConfig;
 }  // namespace ops
 
 // resilience/

@@ -46,7 +46,10 @@ RXSYNC_TEST_DEFINED(rxsync::EventLoopThread);
 RXSYNC_TEST_DEFINED(rxsync::SingleThreaded);
 RXSYNC_TEST_DEFINED(rxsync::Synchronized);
 RXSYNC_TEST_DEFINED(rxsync::TimeoutError);
+RXSYNC_TEST_DEFINED(rxsync::EmptyError);
 RXSYNC_TEST_DEFINED(rxsync::ops::ThrottleConfig);
+RXSYNC_TEST_DEFINED(rxsync::ops::TimeoutConfig);
+RXSYNC_TEST_DEFINED(rxsync::ops::BufferTimeConfig);
 RXSYNC_TEST_DEFINED(rxsync::BackoffOptions);
 RXSYNC_TEST_DEFINED(rxsync::DefaultRandom);
 RXSYNC_TEST_DEFINED(rxsync::FixedDelays);
@@ -150,6 +153,7 @@ RXSYNC_TEST_DEFINED(rxsync::net::ServerLogEvent);
 #endif
 
 static_assert(Complete<rxsync::Observable<int>>);
+static_assert(Complete<rxsync::GroupedObservable<int, int>>);
 static_assert(Complete<rxsync::PublishSubject<int>>);
 static_assert(Complete<rxsync::VectorClock<>>);
 

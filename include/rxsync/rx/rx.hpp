@@ -6,11 +6,16 @@
 #include <rxsync/rx/operators/buffer.hpp>
 #include <rxsync/rx/operators/combining.hpp>
 #include <rxsync/rx/operators/delay_timeout.hpp>
+#include <rxsync/rx/operators/distinct.hpp>
 #include <rxsync/rx/operators/filtering.hpp>
 #include <rxsync/rx/operators/finalize.hpp>
+#include <rxsync/rx/operators/group_by.hpp>
 #include <rxsync/rx/operators/rate_limiting.hpp>
+#include <rxsync/rx/operators/reduce.hpp>
 #include <rxsync/rx/operators/retry_operators.hpp>
+#include <rxsync/rx/operators/sample_audit.hpp>
 #include <rxsync/rx/operators/switch_map.hpp>
+#include <rxsync/rx/operators/timeout.hpp>
 #include <rxsync/rx/operators/transform.hpp>
 #include <rxsync/rx/sources.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>

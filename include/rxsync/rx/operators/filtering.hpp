@@ -1,8 +1,9 @@
 // rxsync/rx/operators/filtering.hpp - operators that pass some values on: take, skip,
-// take_while, distinct_until_changed.
+// take_while, distinct_until_changed, distinct_until_key_changed.
 //
 // take and take_while cut their upstream off (unsubscribe it) the moment they complete, as in
-// RxJS, even if something downstream is still busy. No allocation per value.
+// RxJS, even if something downstream is still busy. No allocation per value, except what a
+// distinct_until_key_changed key (a std::string, say) allocates itself.
 #pragma once
 
 #include <concepts>
@@ -57,7 +58,8 @@ class TakeSink : public CutSinkBase<Down> {
 template <class Down, class F>
 class TakeWhileSink : public CutSinkBase<Down> {
  public:
-  TakeWhileSink(Down d, const F& f) : CutSinkBase<Down>(std::move(d)), f_(f) {}
+  TakeWhileSink(Down d, const F& f, bool inclusive)
+      : CutSinkBase<Down>(std::move(d)), f_(f), inclusive_(inclusive) {}
   template <class V>
   void on_next(const V& v) {
     if (this->is_cut()) return;
@@ -70,6 +72,11 @@ class TakeWhileSink : public CutSinkBase<Down> {
     }
     if (keep) {
       this->down_.on_next(v);
+    } else if (inclusive_) {
+      this->cut_with([&] {
+        this->down_.on_next(v);
+        if (!this->down_.is_disposed()) this->down_.on_completed();
+      });
     } else {
       this->finish();
     }
@@ -77,6 +84,7 @@ class TakeWhileSink : public CutSinkBase<Down> {
 
  private:
   [[no_unique_address]] F f_;
+  bool inclusive_;
 };
 
 template <class Down>
@@ -134,6 +142,33 @@ class DistinctSink : public ForwardingSink<Down> {
   [[no_unique_address]] Eq eq_;
 };
 
+// distinct_until_changed on a key: what is kept and compared is key(v), not v.
+template <class Down, class T, class K, class Eq, class KeyF>
+class KeyDistinctSink : public ForwardingSink<Down> {
+ public:
+  KeyDistinctSink(Down d, const Eq& eq, const KeyF& key)
+      : ForwardingSink<Down>(std::move(d)), eq_(eq), key_(key) {}
+  void on_next(const T& v) {
+    if (failed_) return;
+    try {
+      K k = key_(v);
+      if (last_ && static_cast<bool>(eq_(std::as_const(*last_), std::as_const(k)))) return;
+      last_.emplace(std::move(k));  // the key moves only when a value is emitted
+    } catch (...) {
+      failed_ = true;
+      this->down_.on_error(std::current_exception());
+      return;
+    }
+    this->down_.on_next(v);
+  }
+
+ private:
+  std::optional<K> last_;
+  [[no_unique_address]] Eq eq_;
+  [[no_unique_address]] KeyF key_;
+  bool failed_ = false;
+};
+
 struct TakeOperator : OperatorBase {
   std::size_t n;
   template <class Src>
@@ -160,6 +195,7 @@ struct SkipOperator : OperatorBase {
 template <class F>
 struct TakeWhileOperator : OperatorBase {
   F pred;
+  bool inclusive = false;
   template <class Src>
   auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
@@ -174,9 +210,10 @@ struct TakeWhileOperator : OperatorBase {
                     "to bool)");
       return invalid_observable();
     } else {
-      return plain_wrap_observable<T>(std::forward<Src>(src), [fn = pred]<class O>(O down) {
-        return TakeWhileSink<O, F>(std::move(down), fn);
-      });
+      return plain_wrap_observable<T>(std::forward<Src>(src),
+                                      [fn = pred, incl = inclusive]<class O>(O down) {
+                                        return TakeWhileSink<O, F>(std::move(down), fn, incl);
+                                      });
     }
   }
 };
@@ -212,6 +249,46 @@ struct DistinctOperator : OperatorBase {
   }
 };
 
+template <class Eq, class KeyF>
+struct KeyDistinctOperator : OperatorBase {
+  Eq eq;
+  KeyF key;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    if constexpr (!CallableWith<KeyF, const T&>) {
+      static_assert(std::is_invocable_v<KeyF&, const T&>,
+                    "rxsync::ops::distinct_until_key_changed(key) / distinct_until_changed(eq, "
+                    "key): key cannot be called with the element type: it must accept "
+                    "`const T&` and return the key to compare, T being the source's value_type");
+      return invalid_observable();
+    } else if constexpr (std::is_void_v<std::invoke_result_t<KeyF&, const T&>>) {
+      static_assert(!std::is_void_v<std::invoke_result_t<KeyF&, const T&>>,
+                    "rxsync::ops::distinct_until_key_changed(key) / distinct_until_changed(eq, "
+                    "key): key returns void: return the key to compare");
+      return invalid_observable();
+    } else {
+      using K = std::decay_t<std::invoke_result_t<KeyF&, const T&>>;
+      if constexpr (std::is_same_v<Eq, EqualTo> && !EqualityComparableToBool<K>) {
+        static_assert(EqualityComparableToBool<K>,
+                      "rxsync::ops::distinct_until_key_changed(key): the key type has no `==` "
+                      "giving bool: define one, or pass an eq(const K&, const K&) -> bool");
+        return invalid_observable();
+      } else if constexpr (!PredicateWith<Eq, const K&, const K&>) {
+        static_assert(PredicateWith<Eq, const K&, const K&>,
+                      "rxsync::ops::distinct_until_changed(eq, key): eq must be callable as "
+                      "eq(previous_key, current_key) with `(const K&, const K&)`, K being what "
+                      "key returns, and return bool");
+        return invalid_observable();
+      } else {
+        return plain_wrap_observable<T>(std::forward<Src>(src), [e = eq, k = key]<class O>(O down) {
+          return KeyDistinctSink<O, T, K, Eq, KeyF>(std::move(down), e, k);
+        });
+      }
+    }
+  }
+};
+
 }  // namespace detail
 
 namespace ops {
@@ -224,15 +301,31 @@ inline detail::TakeOperator take(std::size_t n) { return {{}, n}; }
 inline detail::SkipOperator skip(std::size_t n) { return {{}, n}; }
 
 // Emits values while pred(v) holds; completes (without emitting) at the first that fails.
+// With `inclusive`, the first value that fails is emitted before completing (RxJS
+// takeWhile(pred, true)).
 template <class F>
-detail::TakeWhileOperator<F> take_while(F pred) {
-  return {{}, std::move(pred)};
+detail::TakeWhileOperator<F> take_while(F pred, bool inclusive = false) {
+  return {{}, std::move(pred), inclusive};
 }
 
 // Drops a value equal to the last one emitted. eq(previous, current) -> bool.
 template <class Eq = detail::EqualTo>
 detail::DistinctOperator<Eq> distinct_until_changed(Eq eq = {}) {
   return {{}, std::move(eq)};
+}
+
+// Compares keys: drops a value whose key(v) is eq to the key of the last value emitted (RxJS
+// distinctUntilChanged(comparator, keySelector)). The key is computed once per value and kept.
+template <class Eq, class KeyF>
+detail::KeyDistinctOperator<Eq, KeyF> distinct_until_changed(Eq eq, KeyF key) {
+  return {{}, std::move(eq), std::move(key)};
+}
+
+// distinct_until_changed on key(v), compared with == or eq (RxJS distinctUntilKeyChanged, with a
+// key function for the property name).
+template <class KeyF, class Eq = detail::EqualTo>
+detail::KeyDistinctOperator<Eq, KeyF> distinct_until_key_changed(KeyF key, Eq eq = {}) {
+  return {{}, std::move(eq), std::move(key)};
 }
 
 }  // namespace ops

@@ -103,6 +103,31 @@ class ScanSink : public ForwardingSink<Down> {
   [[no_unique_address]] F f_;
 };
 
+// scan without a seed: the first value becomes the accumulator and is emitted as it is.
+template <class Down, class T, class F>
+class SeedlessScanSink : public ForwardingSink<Down> {
+ public:
+  SeedlessScanSink(Down d, const F& f) : ForwardingSink<Down>(std::move(d)), f_(f) {}
+  void on_next(const T& v) {
+    if (!acc_) {
+      acc_.emplace(v);
+    } else {
+      try {
+        *acc_ = f_(std::as_const(*acc_), v);
+      } catch (...) {
+        this->down_.on_error(std::current_exception());
+        return;
+      }
+    }
+    const T out = *acc_;  // a copy, as in ScanSink
+    this->down_.on_next(out);
+  }
+
+ private:
+  std::optional<T> acc_;
+  [[no_unique_address]] F f_;
+};
+
 template <class Down, class T>
 class PairwiseSink : public ForwardingSink<Down> {
  public:
@@ -250,6 +275,31 @@ struct ScanOperator : OperatorBase {
   }
 };
 
+template <class F>
+struct ScanOperator<void, F> : OperatorBase {
+  F f;
+  template <class Src>
+  auto operator()(Src&& src) const {
+    using T = ValueOf<Src>;
+    if constexpr (!CallableWith<F, const T&, const T&>) {
+      static_assert(std::is_invocable_v<F&, const T&, const T&>,
+                    "rxsync::ops::scan(f): f cannot be called as f(acc, value): without a seed "
+                    "the accumulator has the element type, so f must accept "
+                    "`(const T&, const T&)`; pass scan(seed, f) for another accumulator type");
+      return invalid_observable();
+    } else if constexpr (!std::is_assignable_v<T&, std::invoke_result_t<F&, const T&, const T&>>) {
+      static_assert(std::is_assignable_v<T&, std::invoke_result_t<F&, const T&, const T&>>,
+                    "rxsync::ops::scan(f): f must return the new accumulator, a value assignable "
+                    "to the element type");
+      return invalid_observable();
+    } else {
+      return plain_wrap_observable<T>(std::forward<Src>(src), [fn = f]<class O>(O down) {
+        return SeedlessScanSink<O, T, F>(std::move(down), fn);
+      });
+    }
+  }
+};
+
 struct PairwiseOperator : OperatorBase {
   template <class Src>
   auto operator()(Src&& src) const {
@@ -286,6 +336,13 @@ detail::TapOperator<F> tap(F f) {
 template <class Acc, class F>
 detail::ScanOperator<Acc, F> scan(Acc seed, F f) {
   return {{}, std::move(seed), std::move(f)};
+}
+
+// Without a seed, the first value is the accumulator and is emitted as it is; f is called from
+// the second value on (RxJS scan without a seed).
+template <class F>
+detail::ScanOperator<void, F> scan(F f) {
+  return {{}, std::move(f)};
 }
 
 // Emits {previous, current} for every value after the first.
