@@ -168,8 +168,19 @@ class SqliteServerStore final : public ServerStore {
     ahead->owner = this;
     // Read before the rows: every commit counted here is in what the reads see.
     ahead->seen = commits_.load(std::memory_order_acquire);
-    std::lock_guard lock(reader_->mutex);
-    detail::read_server_rows(reader_->db, reader_->reads, keys, ahead->rows);
+    {
+      std::lock_guard lock(reader_->mutex);
+      detail::read_server_rows(reader_->db, reader_->reads, keys, ahead->rows);
+    }
+    // Hashed here, off the serialized path: the transaction compares them with the log and
+    // records them when it writes these rows.
+    ahead->by_hash.reserve(ahead->rows.size());
+    for (auto& [key, row] : ahead->rows) {
+      row.key_hash = detail::key_hash(key);
+      row.hashed = true;
+      ahead->by_hash.emplace_back(row.key_hash, &key);
+    }
+    std::sort(ahead->by_hash.begin(), ahead->by_hash.end());
     return ahead;
   }
 
@@ -224,6 +235,7 @@ class SqliteServerStore final : public ServerStore {
     const SqliteServerStore* owner = nullptr;
     std::uint64_t seen = 0;  // commits counted before the rows were read
     detail::ServerRows rows;
+    std::vector<std::pair<std::uint64_t, const std::string*>> by_hash;  // keys of `rows`, sorted
   };
 
   // Reads each row it touches once (a push's rows in chunks, or from a read-ahead), keeps the
@@ -242,22 +254,28 @@ class SqliteServerStore final : public ServerStore {
     void prefetch_with(std::unique_ptr<ServerReadAhead> ahead,
                        std::span<const std::string_view> keys) override {
       auto* mine = dynamic_cast<ReadAhead*>(ahead.get());
-      std::optional<std::vector<std::uint64_t>> stale;
+      std::optional<std::vector<std::uint64_t>> written;
       if (mine != nullptr && mine->owner == &s_ && rows_.empty())
-        stale = s_.recent_.written_after(mine->seen);
-      if (!stale) {
+        written = s_.recent_.written_after(mine->seen);
+      if (!written) {
         ++s_.stats_.read_aheads_refused;
       } else {
-        rows_ = std::move(mine->rows);
+        rows_ = std::move(mine->rows);  // nodes move with the map: by_hash stays valid
         last_ = nullptr;
-        const std::size_t n = rows_.size();
-        if (!stale->empty()) {
-          std::erase_if(rows_, [&](const auto& row) {
-            return std::binary_search(stale->begin(), stale->end(), detail::key_hash(row.first));
-          });
+        std::size_t stale = 0;
+        auto& by_hash = mine->by_hash;
+        for (std::uint64_t h : *written) {
+          auto it = std::lower_bound(by_hash.begin(), by_hash.end(),
+                                     std::pair<std::uint64_t, const std::string*>(h, nullptr));
+          for (; it != by_hash.end() && it->first == h; ++it) {
+            if (it->second == nullptr) continue;  // already dropped
+            rows_.erase(*it->second);
+            it->second = nullptr;
+            ++stale;
+          }
         }
         s_.stats_.rows_read_ahead += rows_.size();
-        s_.stats_.rows_read_ahead_stale += n - rows_.size();
+        s_.stats_.rows_read_ahead_stale += stale;
       }
       prefetch(keys);  // whatever was not read ahead, or went stale
     }
@@ -292,7 +310,7 @@ class SqliteServerStore final : public ServerStore {
         }
         r.applied_bytes = detail::encode_applied(r.applied);
         dirty.emplace_back(&key, &r);
-        written.push_back(detail::key_hash(key));
+        written.push_back(r.hashed ? r.key_hash : detail::key_hash(key));
       }
       detail::for_row_chunks(
           dirty.size(),

@@ -55,7 +55,9 @@ struct ServerRow {
   std::optional<std::string> value;
   std::uint64_t seq = 0;
   AppliedVersions applied;
-  std::string applied_bytes;  // encoded at commit
+  std::string applied_bytes;   // encoded at commit
+  std::uint64_t key_hash = 0;  // set with `hashed` when a read-ahead computed it
+  bool hashed = false;
   bool dirty = false;
 };
 
@@ -167,15 +169,14 @@ class RecentWrites {
     }
   }
 
-  // The hashes written by commits after `seen` (sorted), or nullopt when the log no longer
-  // reaches back that far.
+  // The hashes written by commits after `seen` (in no order, repeats kept), or nullopt when the
+  // log no longer reaches back that far.
   std::optional<std::vector<std::uint64_t>> written_after(std::uint64_t seen) const {
     if (seen < floor_) return std::nullopt;
     std::vector<std::uint64_t> out;
     for (auto it = entries_.rbegin(); it != entries_.rend() && it->first > seen; ++it) {
       out.insert(out.end(), it->second.begin(), it->second.end());
     }
-    std::sort(out.begin(), out.end());
     return out;
   }
 
