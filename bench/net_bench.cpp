@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -232,6 +233,72 @@ void BM_ServerCorePushSqlite(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kClients * kBatchesEach * kBatch);
 }
 BENCHMARK(BM_ServerCorePushSqlite)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The same pushes in two stages, as SyncServer runs them: a second thread builds each push and
+// reads its rows ahead (ServerCore::read_ahead) while this thread applies the one before. Beside
+// BM_ServerCorePushSqlite it shows how much of a push leaves the serialized path.
+void BM_ServerCorePushSqliteReadAhead(benchmark::State& state) {
+  rxsync_bench::BenchDir dir;
+  rxsync::SqliteServerStore store(dir.file("core.db"), {.durable = state.range(0) != 0});
+  rxsync::ServerCore core(store, rxsync::typed_merger<std::string, MaxMerge>(),
+                          rxsync::typed_validator<std::string>());
+  const std::string value = rxsync::DefaultCodec::encode(kValue);
+  struct Prepared {
+    std::vector<rxsync::ServerChange> push;
+    std::unique_ptr<rxsync::ServerReadAhead> ahead;
+  };
+  std::mutex m;
+  std::condition_variable cv;
+  std::optional<Prepared> ready;  // one push prepared ahead of the one being applied
+  bool stop = false;
+  std::thread reader([&] {
+    std::uint64_t next_key = 0;
+    for (;;) {
+      Prepared p;
+      p.push.reserve(kBatch);
+      for (int i = 0; i < kBatch; ++i) {
+        const std::uint64_t k = next_key++;
+        p.push.push_back({key_name(k), value, "c0", k + 1, 0});
+      }
+      p.ahead = core.read_ahead(p.push);
+      std::unique_lock lock(m);
+      cv.wait(lock, [&] { return !ready || stop; });
+      if (stop) return;
+      ready.emplace(std::move(p));
+      cv.notify_all();
+    }
+  });
+  bool all_ok = true;
+  for (auto _ : state) {
+    for (int p = 0; p < kClients * kBatchesEach; ++p) {
+      Prepared next;
+      {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return ready.has_value(); });
+        next = std::move(*ready);
+        ready.reset();
+        cv.notify_all();
+      }
+      const auto outcomes = core.push(next.push, std::move(next.ahead));
+      all_ok = all_ok && std::all_of(outcomes.begin(), outcomes.end(), [](const auto& o) {
+                 return o.kind == rxsync::ItemOutcome::ok;
+               });
+    }
+  }
+  {
+    std::lock_guard lock(m);
+    stop = true;
+    cv.notify_all();
+  }
+  reader.join();
+  if (!all_ok) state.SkipWithError("a change was not applied");
+  state.SetItemsProcessed(state.iterations() * kClients * kBatchesEach * kBatch);
+}
+BENCHMARK(BM_ServerCorePushSqliteReadAhead)
+    ->Arg(0)
+    ->Arg(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 using Service = rxsync::SyncService<std::string, std::string, Transport, rxsync::MemoryStorage,
                                     rxsync::EventLoopThread, MaxMerge>;
