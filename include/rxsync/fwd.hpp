@@ -70,6 +70,8 @@ struct SingleThreaded;
 struct Synchronized;
 class TimeoutError;
 namespace ops {
+struct RepeatConfig;
+struct ShareConfig;
 struct ThrottleConfig;
 }  // namespace ops
 

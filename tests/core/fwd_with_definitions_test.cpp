@@ -46,6 +46,8 @@ RXSYNC_TEST_DEFINED(rxsync::EventLoopThread);
 RXSYNC_TEST_DEFINED(rxsync::SingleThreaded);
 RXSYNC_TEST_DEFINED(rxsync::Synchronized);
 RXSYNC_TEST_DEFINED(rxsync::TimeoutError);
+RXSYNC_TEST_DEFINED(rxsync::ops::RepeatConfig);
+RXSYNC_TEST_DEFINED(rxsync::ops::ShareConfig);
 RXSYNC_TEST_DEFINED(rxsync::ops::ThrottleConfig);
 RXSYNC_TEST_DEFINED(rxsync::BackoffOptions);
 RXSYNC_TEST_DEFINED(rxsync::DefaultRandom);
