@@ -197,6 +197,21 @@ TEST_CASE("share: an ended subscription keeps no subject source alive") {
   });
 }
 
+TEST_CASE("share: a subscriber that never unsubscribes is freed with its source") {
+  // The share's subject must not be owned by the share while connected: the subscriber holds
+  // the share (to count itself out) and the subject holds the subscriber.
+  auto witness = std::make_shared<int>(0);
+  const std::weak_ptr<int> weak = witness;
+  {
+    PublishSubject<int> s;
+    auto shared = s | ops::share();
+    shared.subscribe([witness](int v) { *witness += v; });
+    witness.reset();
+    s.on_next(1);
+  }
+  CHECK(weak.expired());
+}
+
 // ---- zip ---------------------------------------------------------------------------------------
 
 TEST_CASE("zip pairs the n-th values and completes once a completed source ran dry") {

@@ -15,8 +15,10 @@
 // another thread is safe; the source and the subject follow their own rules (a plain subject
 // wants its events from one thread). The connector is called under that lock: it must not
 // subscribe to this observable. Lifetime: the connection holds the subject only until it is
-// cut; the source holds the connection, never the other way round, so nothing here keeps a
-// subject source alive once every subscriber has gone and the observable is dropped.
+// cut; the source holds the connection, never the other way round (this state only observes
+// both while connected), so a subscriber that never unsubscribes is freed with the source, and
+// nothing here keeps a subject source alive once every subscriber has gone and the observable
+// is dropped.
 #pragma once
 
 #include <cstddef>
@@ -62,13 +64,15 @@ struct ShareState {
   // What a reset took out, destroyed after the lock is released: dropping the last handle to a
   // subject runs its observers' destructors, which are not ours to run under the lock.
   struct Taken {
-    std::optional<Subject> subject;
+    std::shared_ptr<Subject> subject;
     std::shared_ptr<DisposableList> connection;
   };
   Taken reset_locked() {
-    Taken out{std::move(subject), std::move(connection)};
+    Taken out{std::move(kept), connection.lock()};
+    kept.reset();
     subject.reset();
     connection.reset();
+    connected = false;
     has_completed = has_errored = false;
     return out;
   }
@@ -89,16 +93,39 @@ struct ShareState {
   void source_ended(const std::shared_ptr<DisposableList>& conn, bool failed) {
     Taken taken;
     std::lock_guard lock(mutex);
-    if (connection != conn) return;
+    if (connection.lock() != conn) return;
     (failed ? has_errored : has_completed) = true;
-    if (failed ? config.reset_on_error : config.reset_on_complete) taken = reset_locked();
+    if (failed ? config.reset_on_error : config.reset_on_complete) {
+      taken = reset_locked();
+    } else {
+      kept = subject.lock();  // the connection lets go of it: late subscribers still need it
+    }
+  }
+  // Under the lock: the current subject, made by the connector if there is none.
+  std::shared_ptr<Subject> current_subject() {
+    std::shared_ptr<Subject> s = subject.lock();
+    if (!s) {
+      s = std::make_shared<Subject>(connector());
+      subject = s;
+      kept = s;
+    }
+    return s;
   }
 
   std::mutex mutex;
   const ops::ShareConfig config;
   Connector connector;
-  std::optional<Subject> subject;
-  std::shared_ptr<DisposableList> connection;  // the subscription to the source, while live
+  // The subject is owned by the live connection (the source's sink), and by `kept` only while
+  // there is none (before connecting, after a terminal event without reset). Were it owned here
+  // while connected, a subscriber that never unsubscribes would keep it, it the subscriber, and
+  // the subscriber this state (to count itself out) for good, even once the source is
+  // destroyed.
+  std::weak_ptr<Subject> subject;
+  std::shared_ptr<Subject> kept;
+  // The subscription to the source. Observed only: the source's sink owns it (and through it
+  // the subject), for the same reason as above.
+  std::weak_ptr<DisposableList> connection;
+  bool connected = false;  // stays true after a terminal event without reset, as in RxJS
   std::size_t ref_count = 0;
   bool has_completed = false;
   bool has_errored = false;
@@ -151,13 +178,12 @@ struct ShareStrategy {
   template <class O>
   void subscribe(O obs) const {
     if (obs.is_disposed()) return;
-    std::optional<Subject> dest;
+    std::shared_ptr<Subject> dest;
     std::exception_ptr failed;
     {
       std::lock_guard lock(state->mutex);
       try {
-        if (!state->subject) state->subject.emplace(state->connector());
-        dest = *state->subject;
+        dest = state->current_subject();
         ++state->ref_count;
       } catch (...) {
         failed = std::current_exception();
@@ -172,15 +198,18 @@ struct ShareStrategy {
     dest->subscribe_observer(std::move(obs));
 
     std::shared_ptr<DisposableList> conn;
+    std::shared_ptr<Subject> handed_over;  // released after the lock
     {
       std::lock_guard lock(state->mutex);
-      if (!state->connection && state->ref_count > 0) {
+      if (!state->connected && state->ref_count > 0) {
         conn = std::make_shared<DisposableList>();
         state->connection = conn;
+        state->connected = true;
+        if (state->kept == dest) handed_over = std::move(state->kept);
       }
     }
     if (!conn) return;
-    auto slot = std::make_shared<SerialSlot<Subject>>(std::make_shared<Subject>(std::move(*dest)));
+    auto slot = std::make_shared<SerialSlot<Subject>>(std::move(dest));
     conn->add(Subscription(slot));
     src.subscribe_observer(
         ShareConnectionSink<Subject, State>(std::move(slot), std::move(conn), state));
