@@ -79,7 +79,7 @@ TEST_CASE("RxJS share: should share a single subscription") {
   require_ok(ts);
 }
 
-TEST_CASE("share: the last unsubscribe disconnects; the next subscriber starts afresh") {
+TEST_CASE("share: the last unsubscribe disconnects, and the next subscriber starts afresh") {
   TestScheduler ts;
   auto e1 = ts.cold("-1-2-3-4-|");
   auto shared = e1 | ops::share();
