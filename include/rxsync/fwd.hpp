@@ -73,6 +73,8 @@ class EmptyError;
 template <class K, class T>
 class GroupedObservable;
 namespace ops {
+struct RepeatConfig;
+struct ShareConfig;
 struct ThrottleConfig;
 struct TimeoutConfig;
 struct BufferTimeConfig;

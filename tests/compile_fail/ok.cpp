@@ -13,14 +13,20 @@
 #include <rxsync/resilience/backoff.hpp>
 #include <rxsync/resilience/perf_monitor.hpp>
 #include <rxsync/rx/observable.hpp>
+#include <rxsync/rx/operators/catch_error.hpp>
 #include <rxsync/rx/operators/combining.hpp>
+#include <rxsync/rx/operators/concat.hpp>
 #include <rxsync/rx/operators/filtering.hpp>
 #include <rxsync/rx/operators/finalize.hpp>
+#include <rxsync/rx/operators/merge_map.hpp>
 #include <rxsync/rx/operators/rate_limiting.hpp>
 #include <rxsync/rx/operators/retry_operators.hpp>
+#include <rxsync/rx/operators/share.hpp>
 #include <rxsync/rx/operators/switch_map.hpp>
+#include <rxsync/rx/operators/take_until.hpp>
 #include <rxsync/rx/operators/transform.hpp>
 #include <rxsync/rx/sources.hpp>
+#include <rxsync/rx/subjects/publish_subject.hpp>
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
 #include <rxsync/storage/memory_storage.hpp>
 #include <rxsync/sync/batch_orchestrator.hpp>
@@ -94,6 +100,17 @@ void operators() {
   (src | ops::with_latest_from(rxsync::just(2))).subscribe([](const auto&) {});
   (src | ops::merge(rxsync::just(3))).subscribe([](int) {});
   (src | ops::finalize([] {})).subscribe([](int) {});
+  (src | ops::merge_map([](int n) { return rxsync::just(n * 2); })).subscribe([](int) {});
+  (src | ops::concat_map([](const int& n) {
+     return rxsync::just(std::size_t(n));
+   })).subscribe([](std::size_t) {});
+  (src | ops::catch_error([](std::exception_ptr) { return rxsync::just(0); })).subscribe([](int) {
+  });
+  (src | ops::take_until(rxsync::just(std::string("stop")))).subscribe([](int) {});
+  (src | ops::concat(rxsync::just(3))).subscribe([](int) {});
+  (src | ops::share(ops::ShareConfig{}, [] {
+     return rxsync::PublishSubject<int>();
+   })).subscribe([](int) {});
   rxsync::VirtualTimeScheduler scheduler;
   (src | ops::retry_with_backoff(Policy{}, scheduler)).subscribe([](int) {});
   (src | ops::retry_with_backoff(rxsync::ExponentialBackoff<>(rxsync::BackoffOptions{}), scheduler))

@@ -47,6 +47,8 @@ RXSYNC_TEST_DEFINED(rxsync::SingleThreaded);
 RXSYNC_TEST_DEFINED(rxsync::Synchronized);
 RXSYNC_TEST_DEFINED(rxsync::TimeoutError);
 RXSYNC_TEST_DEFINED(rxsync::EmptyError);
+RXSYNC_TEST_DEFINED(rxsync::ops::RepeatConfig);
+RXSYNC_TEST_DEFINED(rxsync::ops::ShareConfig);
 RXSYNC_TEST_DEFINED(rxsync::ops::ThrottleConfig);
 RXSYNC_TEST_DEFINED(rxsync::ops::TimeoutConfig);
 RXSYNC_TEST_DEFINED(rxsync::ops::BufferTimeConfig);
