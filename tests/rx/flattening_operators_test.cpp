@@ -18,53 +18,18 @@
 #include <rxsync/rx/subjects/publish_subject.hpp>
 #include <rxsync/testing/marbles.hpp>
 
+#include "marble_test_support.hpp"
+#include "release_check.hpp"
 #include "rx_test_util.hpp"
 #include "rxsync_catch.hpp"
 
 using namespace rxsync;
+using rx_test::check_released;
 using rx_test::Events;
 using rx_test::record;
 using rxsync::testing::TestScheduler;
 
-namespace {
-
-void require_ok(TestScheduler& ts) {
-  auto r = ts.flush();
-  INFO(r.message());
-  REQUIRE(r.ok());
-}
-
-std::exception_ptr failure(const char* what) {
-  return std::make_exception_ptr(std::runtime_error(what));
-}
-
-// The operator keeps something that may hold a subject which holds the operator's sink. Once the
-// subscription ends, by unsubscribe() or by a terminal event from elsewhere (while no subject is
-// emitting, so none prunes its flagged node), nothing may keep `witness` alive: build(s, w) must
-// make a chain whose operator keeps w and subscribes to s.
-template <class Build>
-void check_released(Build build) {
-  for (const bool unsubscribe : {true, false}) {
-    INFO("ended by " << (unsubscribe ? "unsubscribe" : "an error from another source"));
-    auto witness = std::make_shared<int>(0);
-    const std::weak_ptr<int> weak = witness;
-    {
-      PublishSubject<int> s;
-      PublishSubject<int> other;
-      Events log;
-      auto sub = record(build(s, std::move(witness)) | ops::merge(other), log);
-      s.on_next(1);
-      if (unsubscribe) {
-        sub.unsubscribe();
-      } else {
-        other.on_error(rx_test::boom());
-      }
-    }
-    CHECK(weak.expired());
-  }
-}
-
-}  // namespace
+using rxsync_test::require_ok;
 
 // ---- merge_map ------------------------------------------------------------------------------
 
@@ -109,16 +74,16 @@ TEST_CASE("merge_map(f, 2) buffers the values that find both inners busy, in ord
 
 TEST_CASE("merge_map: errors of the source, of an inner and of the projection") {
   TestScheduler ts;
-  auto e1 = ts.hot("-a--b---#", failure("outer"));
+  auto e1 = ts.hot("-a--b---#", rx_test::boom("outer"));
   auto inner = ts.cold("--x-x-x-x-|");
   ts.expect_observable(e1 | ops::merge_map([inner](char) { return inner; }))
-      .to_be("---x-xxx#", failure("outer"));
+      .to_be("---x-xxx#", rx_test::boom("outer"));
   ts.expect_subscriptions(inner.subscriptions()).to_be({"-^------!", "----^---!"});
 
   auto e2 = ts.hot("-a---b----|");
-  auto failing = ts.cold("--x-#", failure("inner"));
+  auto failing = ts.cold("--x-#", rx_test::boom("inner"));
   ts.expect_observable(e2 | ops::merge_map([failing](char) { return failing; }))
-      .to_be("---x-#", failure("inner"));
+      .to_be("---x-#", rx_test::boom("inner"));
   ts.expect_subscriptions(e2.subscriptions()).to_be("^----!");
   // b arrives at frame 5 just before the first inner fails: the second starts and ends there.
   ts.expect_subscriptions(failing.subscriptions()).to_be({"-^---!", "-----(^!)"});
@@ -129,7 +94,7 @@ TEST_CASE("merge_map: errors of the source, of an inner and of the projection") 
                          if (c == 'b') throw std::runtime_error("no inner for b");
                          return inner3;
                        }))
-      .to_be("---x#", failure("no inner for b"));
+      .to_be("---x#", rx_test::boom("no inner for b"));
   ts.expect_subscriptions(e3.subscriptions()).to_be("^---!");
   require_ok(ts);
 }
@@ -224,9 +189,9 @@ TEST_CASE("concat_map subscribes one inner at a time, in source order") {
 TEST_CASE("concat_map: an inner error ends everything, buffered values included") {
   TestScheduler ts;
   auto e1 = ts.hot("-a-b-c---|");
-  auto inner = ts.cold("--x-#", failure("inner"));
+  auto inner = ts.cold("--x-#", rx_test::boom("inner"));
   ts.expect_observable(e1 | ops::concat_map([inner](char) { return inner; }))
-      .to_be("---x-#", failure("inner"));
+      .to_be("---x-#", rx_test::boom("inner"));
   ts.expect_subscriptions(e1.subscriptions()).to_be("^----!");
   ts.expect_subscriptions(inner.subscriptions()).to_be("-^---!");
   require_ok(ts);
@@ -250,9 +215,9 @@ TEST_CASE("exhaust_map drops the values that arrive while its inner runs") {
 TEST_CASE("exhaust_map: errors and early unsubscribe") {
   TestScheduler ts;
   auto e1 = ts.hot("-a--b---|");
-  auto inner = ts.cold("--x-#", failure("inner"));
+  auto inner = ts.cold("--x-#", rx_test::boom("inner"));
   ts.expect_observable(e1 | ops::exhaust_map([inner](char) { return inner; }))
-      .to_be("---x-#", failure("inner"));
+      .to_be("---x-#", rx_test::boom("inner"));
   auto e2 = ts.hot("-a---b-|");
   auto slow = ts.cold("---x-----|");
   ts.expect_observable(e2 | ops::exhaust_map([slow](char) { return slow; }), "^-----!")
@@ -284,9 +249,9 @@ TEST_CASE("RxJS concat: subscribes to each source after the previous completed")
 
 TEST_CASE("concat: errors, early unsubscribe, and the rxsync::concat source") {
   TestScheduler ts;
-  auto e1 = ts.cold("--a-#", failure("first"));
+  auto e1 = ts.cold("--a-#", rx_test::boom("first"));
   auto e2 = ts.cold("-b|");
-  ts.expect_observable(e1 | ops::concat(e2)).to_be("--a-#", failure("first"));
+  ts.expect_observable(e1 | ops::concat(e2)).to_be("--a-#", rx_test::boom("first"));
   ts.expect_subscriptions(e2.subscriptions()).to_be(std::vector<std::string>{});
 
   auto e3 = ts.cold("--a-|");
@@ -338,22 +303,22 @@ TEST_CASE("catch_error: completion passes, the handler sees the error, its error
   ts.expect_observable(e1 | ops::catch_error([](std::exception_ptr) { return just('x'); }))
       .to_be("--a--|");
 
-  auto e2 = ts.hot("--a--#", failure("original"));
+  auto e2 = ts.hot("--a--#", rx_test::boom("original"));
   ts.expect_observable(e2 | ops::catch_error([](std::exception_ptr e) {
                          return just(rx_test::what(e) == "original" ? 'y' : 'n');
                        }))
       .to_be("--a--(y|)");
 
-  auto e3 = ts.hot("--a--#", failure("original"));
+  auto e3 = ts.hot("--a--#", rx_test::boom("original"));
   ts.expect_observable(e3 | ops::catch_error([](std::exception_ptr) -> Observable<char> {
                          throw std::runtime_error("handler");
                        }))
-      .to_be("--a--#", failure("handler"));
+      .to_be("--a--#", rx_test::boom("handler"));
 
-  auto e4 = ts.hot("--a--#", failure("original"));
-  auto failing = ts.cold("-b-#", failure("replacement"));
+  auto e4 = ts.hot("--a--#", rx_test::boom("original"));
+  auto failing = ts.cold("-b-#", rx_test::boom("replacement"));
   ts.expect_observable(e4 | ops::catch_error([failing](std::exception_ptr) { return failing; }))
-      .to_be("--a---b-#", failure("replacement"));
+      .to_be("--a---b-#", rx_test::boom("replacement"));
   require_ok(ts);
 }
 
@@ -438,8 +403,8 @@ TEST_CASE("repeat: count 0 and 1, endless repeat, errors, early unsubscribe") {
   ts.expect_observable(e1 | ops::repeat(0)).to_be("|");
   ts.expect_observable(e1 | ops::repeat(1)).to_be("--a-|");
   ts.expect_observable(e1 | ops::repeat() | ops::take(3)).to_be("--a---a---(a|)");
-  auto e2 = ts.cold("--a-#", failure("x"));
-  ts.expect_observable(e2 | ops::repeat(3)).to_be("--a-#", failure("x"));
+  auto e2 = ts.cold("--a-#", rx_test::boom("x"));
+  ts.expect_observable(e2 | ops::repeat(3)).to_be("--a-#", rx_test::boom("x"));
   auto e3 = ts.cold("--a-|");
   ts.expect_observable(e3 | ops::repeat(), "^------!").to_be("--a---a");
   ts.expect_subscriptions(e3.subscriptions()).to_be({"^---!", "----^--!"});

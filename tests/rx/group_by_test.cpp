@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "marble_test_support.hpp"
 #include "rx_test_util.hpp"
 #include "rxsync_catch.hpp"
 
@@ -23,13 +24,9 @@ using rxsync::testing::TestScheduler;
 namespace ops = rxsync::ops;
 using Events = rx_test::Events;
 
-namespace {
+using rxsync_test::require_ok;
 
-void require_ok(TestScheduler& ts) {
-  auto r = ts.flush();
-  INFO(r.message());
-  REQUIRE(r.ok());
-}
+namespace {
 
 bool is_upper(char c) { return std::isupper(static_cast<unsigned char>(c)) != 0; }
 

@@ -17,50 +17,20 @@
 #include <rxsync/rx/subjects/replay_subject.hpp>
 #include <rxsync/testing/marbles.hpp>
 
+#include "marble_test_support.hpp"
+#include "release_check.hpp"
 #include "rx_test_util.hpp"
 #include "rxsync_catch.hpp"
 
 using namespace rxsync;
+using rx_test::check_released;
 using rx_test::Events;
 using rx_test::record;
 using rxsync::testing::TestScheduler;
 
+using rxsync_test::require_ok;
+
 namespace {
-
-void require_ok(TestScheduler& ts) {
-  auto r = ts.flush();
-  INFO(r.message());
-  REQUIRE(r.ok());
-}
-
-std::exception_ptr failure(const char* what) {
-  return std::make_exception_ptr(std::runtime_error(what));
-}
-
-// A subscription that ended (by unsubscribe() or by an error from another source, while no
-// subject is emitting) must leave nothing alive that holds `witness`: build(s, w) makes a chain
-// over s whose operator keeps w.
-template <class Build>
-void check_released(Build build) {
-  for (const bool unsubscribe : {true, false}) {
-    INFO("ended by " << (unsubscribe ? "unsubscribe" : "an error from another source"));
-    auto witness = std::make_shared<int>(0);
-    const std::weak_ptr<int> weak = witness;
-    {
-      PublishSubject<int> s;
-      PublishSubject<int> other;
-      Events log;
-      auto sub = record(build(s, std::move(witness)) | ops::merge(other), log);
-      s.on_next(1);
-      if (unsubscribe) {
-        sub.unsubscribe();
-      } else {
-        other.on_error(rx_test::boom());
-      }
-    }
-    CHECK(weak.expired());
-  }
-}
 
 auto as_string = ops::map(
     [](const auto& t) { return std::apply([](auto... c) { return std::string{c...}; }, t); });
@@ -119,23 +89,23 @@ TEST_CASE(
 
 TEST_CASE("share: after an error a late subscriber resubscribes, unless reset_on_error is off") {
   TestScheduler ts;
-  auto e1 = ts.cold("-1-#", failure("x"));
+  auto e1 = ts.cold("-1-#", rx_test::boom("x"));
   auto shared = e1 | ops::share();
-  ts.expect_observable(shared).to_be("-1-#", failure("x"));
-  ts.expect_observable(shared, "-----^").to_be("------1-#", failure("x"));
+  ts.expect_observable(shared).to_be("-1-#", rx_test::boom("x"));
+  ts.expect_observable(shared, "-----^").to_be("------1-#", rx_test::boom("x"));
 
-  auto e2 = ts.cold("-1-#", failure("x"));
+  auto e2 = ts.cold("-1-#", rx_test::boom("x"));
   auto kept = e2 | ops::share(ops::ShareConfig{.reset_on_error = false});
-  ts.expect_observable(kept).to_be("-1-#", failure("x"));
-  ts.expect_observable(kept, "-----^").to_be("-----#", failure("x"));
+  ts.expect_observable(kept).to_be("-1-#", rx_test::boom("x"));
+  ts.expect_observable(kept, "-----^").to_be("-----#", rx_test::boom("x"));
   ts.expect_subscriptions(e2.subscriptions()).to_be("^--!");
   require_ok(ts);
 }
 
 TEST_CASE("share: retry downstream reconnects from inside the error (reset first, as RxJS)") {
   TestScheduler ts;
-  auto e1 = ts.cold("-1-#", failure("x"));
-  ts.expect_observable(e1 | ops::share() | ops::retry(1)).to_be("-1--1-#", failure("x"));
+  auto e1 = ts.cold("-1-#", rx_test::boom("x"));
+  ts.expect_observable(e1 | ops::share() | ops::retry(1)).to_be("-1--1-#", rx_test::boom("x"));
   ts.expect_subscriptions(e1.subscriptions()).to_be({"^--!", "---^--!"});
   require_ok(ts);
 }
@@ -237,9 +207,10 @@ TEST_CASE("zip: completion with values waiting, with none, and errors") {
   ts.expect_observable(c | ops::zip(d) | as_string).to_be("-|");
   ts.expect_subscriptions(d.subscriptions()).to_be("^!");
 
-  auto e = ts.hot("-a--#", failure("e"));
+  auto e = ts.hot("-a--#", rx_test::boom("e"));
   auto f = ts.hot("--x----|");
-  ts.expect_observable(e | ops::zip(f) | as_string).to_be("--p-#", {{'p', "ax"}}, failure("e"));
+  ts.expect_observable(e | ops::zip(f) | as_string)
+      .to_be("--p-#", {{'p', "ax"}}, rx_test::boom("e"));
   ts.expect_subscriptions(f.subscriptions()).to_be("^---!");
   require_ok(ts);
 }
@@ -299,13 +270,13 @@ TEST_CASE("take_until: a notifier that completes, that fails, a source that fail
   ts.expect_subscriptions(quiet.subscriptions()).to_be("^--!");
 
   auto e2 = ts.hot("--a--b--c--|");
-  auto failing = ts.hot("----#", failure("n"));
-  ts.expect_observable(e2 | ops::take_until(failing)).to_be("--a-#", failure("n"));
+  auto failing = ts.hot("----#", rx_test::boom("n"));
+  ts.expect_observable(e2 | ops::take_until(failing)).to_be("--a-#", rx_test::boom("n"));
   ts.expect_subscriptions(e2.subscriptions()).to_be("^---!");
 
-  auto e3 = ts.hot("--a-#", failure("s"));
+  auto e3 = ts.hot("--a-#", rx_test::boom("s"));
   auto later = ts.hot("------z");
-  ts.expect_observable(e3 | ops::take_until(later)).to_be("--a-#", failure("s"));
+  ts.expect_observable(e3 | ops::take_until(later)).to_be("--a-#", rx_test::boom("s"));
   ts.expect_subscriptions(later.subscriptions()).to_be("^---!");
 
   auto e4 = ts.hot("--a--b--c--|");
@@ -356,8 +327,8 @@ TEST_CASE("skip_until: a notifier that only completes, that fails, that emits at
   ts.expect_subscriptions(quiet.subscriptions()).to_be("^-!");
 
   auto e2 = ts.hot("--a--b--c--|");
-  auto failing = ts.hot("---#", failure("n"));
-  ts.expect_observable(e2 | ops::skip_until(failing)).to_be("---#", failure("n"));
+  auto failing = ts.hot("---#", rx_test::boom("n"));
+  ts.expect_observable(e2 | ops::skip_until(failing)).to_be("---#", rx_test::boom("n"));
   ts.expect_subscriptions(e2.subscriptions()).to_be("^--!");
 
   auto e3 = ts.hot("--a--b--c--|");

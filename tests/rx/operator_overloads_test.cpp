@@ -10,17 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "marble_test_support.hpp"
 #include "rxsync_catch.hpp"
 
 using rxsync::testing::TestScheduler;
 namespace ops = rxsync::ops;
 
+using rxsync_test::require_ok;
+
 namespace {
-void require_ok(TestScheduler& ts) {
-  auto r = ts.flush();
-  INFO(r.message());
-  REQUIRE(r.ok());
-}
 const std::map<char, int> kNums{{'a', 1}, {'b', 2}, {'c', 3}, {'d', 4}, {'e', 5}};
 auto plus = [](int acc, int v) { return acc + v; };
 std::exception_ptr oops() { return std::make_exception_ptr(std::runtime_error("oops")); }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "marble_test_support.hpp"
 #include "rx_test_util.hpp"
 #include "rxsync_catch.hpp"
 
@@ -18,13 +19,9 @@ using namespace std::chrono_literals;
 using rxsync::testing::TestScheduler;
 namespace ops = rxsync::ops;
 
+using rxsync_test::require_ok_and_idle;
+
 namespace {
-void require_ok(TestScheduler& ts) {
-  auto r = ts.flush();
-  INFO(r.message());
-  REQUIRE(r.ok());
-  REQUIRE(ts.pending() == 0);  // no timer left behind
-}
 std::exception_ptr oops() { return std::make_exception_ptr(std::runtime_error("oops")); }
 }  // namespace
 
@@ -39,7 +36,7 @@ TEST_CASE("sample emits the latest value when the notifier emits (RxJS sample)")
   auto e3 = ts.hot("-a-b-c-d-|");
   auto e4 = ts.hot("---x-|");
   ts.expect_observable(e3 | ops::sample(e4)).to_be("---b-----|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("sample: errors from either side, completion drops the unsampled value") {
@@ -64,7 +61,7 @@ TEST_CASE("sample: errors from either side, completion drops the unsampled value
   auto e9 = ts.hot("--x--x--x-");
   ts.expect_observable(e8 | ops::sample(e9), "----!").to_be("--a--");
   ts.expect_subscriptions(e9.subscriptions()).to_be("^---!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("sample_time samples every period from the subscription (RxJS sampleTime)") {
@@ -75,7 +72,7 @@ TEST_CASE("sample_time samples every period from the subscription (RxJS sampleTi
   // Subscribed at frame 3: ticks at 8, 13, 18; the value sent at a tick's frame is sampled.
   auto e2 = ts.hot("--a-b---c-d---e--f|");
   ts.expect_observable(e2 | ops::sample_time(5ms, ts), "---^").to_be("--------c----d----|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("sample_time: errors, empty and endless sources, unsubscribe, bad period") {
@@ -86,7 +83,7 @@ TEST_CASE("sample_time: errors, empty and endless sources, unsubscribe, bad peri
   ts.expect_observable(empty | ops::sample_time(3ms, ts)).to_be("|");
   auto endless = ts.hot("-a---b--");
   ts.expect_observable(endless | ops::sample_time(3ms, ts), "-------!").to_be("---a--b-");
-  require_ok(ts);
+  require_ok_and_idle(ts);
   CHECK_THROWS_WITH(ops::sample_time(0ms, ts),
                     "rxsync::ops::sample_time: period must be > 0, got 0ns");
   CHECK_THROWS_AS(ops::sample_time(-1ms, ts), std::invalid_argument);
@@ -105,7 +102,7 @@ TEST_CASE("audit_time emits the last value of each window (RxJS auditTime)") {
   ts.expect_observable(edge | ops::audit_time(3ms, ts)).to_be("----b----(c|)");
   auto zero = ts.hot("-a-b-|");
   ts.expect_observable(zero | ops::audit_time(-5ms, ts)).to_be("-a-b-|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("audit_time: an error drops the value, empty sources, unsubscribe cancels the timer") {
@@ -116,7 +113,7 @@ TEST_CASE("audit_time: an error drops the value, empty sources, unsubscribe canc
   ts.expect_observable(empty | ops::audit_time(5ms, ts)).to_be("|");
   auto never = ts.hot("-a--------");
   ts.expect_observable(never | ops::audit_time(5ms, ts), "---!").to_be("----");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("audit(duration_selector): the window ends at the duration's first value (RxJS audit)") {
@@ -132,7 +129,7 @@ TEST_CASE("audit(duration_selector): the window ends at the duration's first val
   auto quiet = ts.cold("--|");
   ts.expect_observable(e3 | ops::audit([quiet](char) { return quiet; }))
       .to_be("-------------------|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("audit: errors from the selector, the duration and the source, and unsubscribing") {
@@ -156,7 +153,7 @@ TEST_CASE("audit: errors from the selector, the duration and the source, and uns
   ts.expect_observable(e4 | ops::audit([long_window](char) { return long_window; }), "---!")
       .to_be("----");
   ts.expect_subscriptions(long_window.subscriptions()).to_be("-^-!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 // audit keeps its selector for the windows to come. A selector that holds the duration source (a

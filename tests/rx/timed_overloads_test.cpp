@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "marble_test_support.hpp"
 #include "rx_test_util.hpp"
 #include "rxsync_catch.hpp"
 
@@ -21,13 +22,9 @@ using rxsync::testing::TestScheduler;
 namespace ops = rxsync::ops;
 using Cfg = ops::TimeoutConfig;
 
+using rxsync_test::require_ok_and_idle;
+
 namespace {
-void require_ok(TestScheduler& ts) {
-  auto r = ts.flush();
-  INFO(r.message());
-  REQUIRE(r.ok());
-  REQUIRE(ts.pending() == 0);  // no timer left behind
-}
 std::exception_ptr timeout_error() { return std::make_exception_ptr(rxsync::TimeoutError()); }
 }  // namespace
 
@@ -44,7 +41,7 @@ TEST_CASE("timeout with a fallback switches to it at the deadline (RxJS timeout(
   ts.expect_observable(e3 | ops::timeout(4ms, ts, e4)).to_be("-a--b-----x|");
   ts.expect_subscriptions(e3.subscriptions()).to_be("^-------!");
   ts.expect_subscriptions(e4.subscriptions()).to_be("--------^--!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("timeout with a fallback: errors, completion before the deadline, unsubscribe") {
@@ -63,7 +60,7 @@ TEST_CASE("timeout with a fallback: errors, completion before the deadline, unsu
   ts.expect_observable(e4 | ops::timeout(Cfg{std::nullopt, 2ms}, ts, endless), "------!")
       .to_be("-a--x-");  // the unsubscription at 6 was scheduled before y
   ts.expect_subscriptions(endless.subscriptions()).to_be("---^--!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("timeout({first, each}): separate deadlines for the first value and the ones after") {
@@ -84,7 +81,7 @@ TEST_CASE("timeout({first, each}): separate deadlines for the first value and th
   auto e5 = ts.hot("------a-|");
   auto e6 = ts.cold("z|");
   ts.expect_observable(e5 | ops::timeout(Cfg{4ms, std::nullopt}, ts, e6)).to_be("----z|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("timeout: a config without first or each throws") {
@@ -142,7 +139,7 @@ TEST_CASE("buffer_time with a creation interval: overlapping buffers (RxJS buffe
   auto e2 = ts.hot("-a-b-c-d-e-|");
   ts.expect_observable(e2 | ops::buffer_time(2ms, ts, {5ms}))
       .to_be("--x----y---(z|)", Batches{{'x', {'a'}}, {'y', {'d'}}, {'z', {}}});
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("buffer_time with max_size emits full buffers early") {
@@ -158,7 +155,7 @@ TEST_CASE("buffer_time with max_size emits full buffers early") {
   auto e3 = ts.hot("-a-b-c-d-|");
   ts.expect_observable(e3 | ops::buffer_time(10ms, ts, {4ms, 2}))
       .to_be("---x---y-(z|)", Batches{{'x', {'a', 'b'}}, {'y', {'c', 'd'}}, {'z', {}}});
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("buffer_time with a config: errors, unsubscribe, bad options") {
@@ -169,7 +166,7 @@ TEST_CASE("buffer_time with a config: errors, unsubscribe, bad options") {
   auto endless = ts.hot("-a-b-c-d-");
   ts.expect_observable(endless | ops::buffer_time(4ms, ts, {2ms}), "-----!")
       .to_be("----x-", Batches{{'x', {'a', 'b'}}});
-  require_ok(ts);
+  require_ok_and_idle(ts);
   CHECK_THROWS_WITH(ops::buffer_time(0ms, ts, {}),
                     "rxsync::ops::buffer_time: span must be > 0, got 0ns");
   CHECK_THROWS_WITH(ops::buffer_time(5ms, ts, {-1ms}),

@@ -19,24 +19,20 @@
 #include <stdexcept>
 #include <vector>
 
+#include "marble_test_support.hpp"
 #include "rxsync_catch.hpp"
 
 using namespace std::chrono_literals;
 using rxsync::testing::TestScheduler;
 namespace ops = rxsync::ops;
 
+using rxsync_test::require_ok_and_idle;
+
 namespace {
 
 using Batch = std::vector<char>;
 using Ticks = std::map<char, std::size_t>;
 using CharSubject = rxsync::PublishSubject<char>;
-
-void require_ok(TestScheduler& ts) {
-  auto r = ts.flush();
-  INFO(r.message());
-  REQUIRE(r.ok());
-  REQUIRE(ts.pending() == 0);  // no timer left behind
-}
 
 std::exception_ptr timeout_error() { return std::make_exception_ptr(rxsync::TimeoutError()); }
 
@@ -74,7 +70,7 @@ TEST_CASE("RxJS bufferTime: should emit buffers at intervals") {
   ts.expect_observable(e1 | ops::buffer_time(ts.time("----------|"), ts))
       .to_be("----------w---------x---------y--(z|)", v);
   ts.expect_subscriptions(e1.subscriptions()).to_be("^--------------------------------!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: buffer_time: the open batch is dropped on error") {
@@ -83,7 +79,7 @@ TEST_CASE("marbles: buffer_time: the open batch is dropped on error") {
   ts.expect_observable(e1 | ops::buffer_time(10ms, ts))
       .to_be("----------w----#", {{'w', Batch{'a', 'b'}}});
   ts.expect_subscriptions(e1.subscriptions()).to_be("^--------------!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS bufferTime: should allow unsubscribing explicitly and early") {
@@ -92,7 +88,7 @@ TEST_CASE("RxJS bufferTime: should allow unsubscribing explicitly and early") {
   ts.expect_observable(e1 | ops::buffer_time(10ms, ts), "-----------------!")
       .to_be("----------w-------", {{'w', Batch{'a', 'b'}}});
   ts.expect_subscriptions(e1.subscriptions()).to_be("^----------------!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS bufferTime: empty and never-ending sources emit empty batches") {
@@ -103,7 +99,7 @@ TEST_CASE("RxJS bufferTime: empty and never-ending sources emit empty batches") 
   ts.expect_observable(never | ops::buffer_time(5ms, ts), "-----------!")
       .to_be("-----e----e", none);
   ts.expect_subscriptions(never.subscriptions()).to_be("^----------!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: buffer_time ties - a value at the period boundary joins the closing batch") {
@@ -113,7 +109,7 @@ TEST_CASE("marbles: buffer_time ties - a value at the period boundary joins the 
   auto e1 = ts.hot("--a--b--c-d|");
   ts.expect_observable(e1 | ops::buffer_time(5ms, ts))
       .to_be("-----x----y(z|)", {{'x', Batch{'a', 'b'}}, {'y', Batch{'c', 'd'}}, {'z', Batch{}}});
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: buffer_time ties - a cold value at the period end opens the next batch") {
@@ -122,7 +118,7 @@ TEST_CASE("marbles: buffer_time ties - a cold value at the period end opens the 
   // runs before a cold source's event due in the same frame.
   ts.expect_observable(ts.cold("-----a|") | ops::buffer_time(5ms, ts))
       .to_be("-----x(y|)", {{'x', Batch{}}, {'y', Batch{'a'}}});
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: buffer_time - a value sent from inside the subscriber joins the next batch") {
@@ -134,7 +130,7 @@ TEST_CASE("marbles: buffer_time - a value sent from inside the subscriber joins 
       Batch{'a'}, 'r');
   ts.expect_observable(out).to_be("---x--y--(z|)",
                                   {{'x', Batch{'a'}}, {'y', Batch{'r'}}, {'z', Batch{}}});
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 // ---- timeout (RxJS timeout spec) ----------------------------------------------------------------
@@ -144,7 +140,7 @@ TEST_CASE("RxJS timeout: should timeout after a specified timeout period") {
   auto e1 = ts.cold("-------a--b--|");
   ts.expect_observable(e1 | ops::timeout(ts.time("-----|"), ts)).to_be("-----#", timeout_error());
   ts.expect_subscriptions(e1.subscriptions()).to_be("^----!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS timeout: should not timeout if source emits within timeout period") {
@@ -152,7 +148,7 @@ TEST_CASE("RxJS timeout: should not timeout if source emits within timeout perio
   auto e1 = ts.hot("--a--b--c--d--e--|");
   ts.expect_observable(e1 | ops::timeout(5ms, ts)).to_be("--a--b--c--d--e--|");
   ts.expect_subscriptions(e1.subscriptions()).to_be("^----------------!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS timeout: should allow unsubscribing explicitly and early") {
@@ -160,7 +156,7 @@ TEST_CASE("RxJS timeout: should allow unsubscribing explicitly and early") {
   auto e1 = ts.hot("--a--b--c---d--e--|");
   ts.expect_observable(e1 | ops::timeout(5ms, ts), "----------!").to_be("--a--b--c--");
   ts.expect_subscriptions(e1.subscriptions()).to_be("^---------!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS timeout: should timeout between emissions while the source emits") {
@@ -168,7 +164,7 @@ TEST_CASE("RxJS timeout: should timeout between emissions while the source emits
   auto e1 = ts.hot("---a---b---c------d---e---|");
   ts.expect_observable(e1 | ops::timeout(5ms, ts)).to_be("---a---b---c----#", timeout_error());
   ts.expect_subscriptions(e1.subscriptions()).to_be("^---------------!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: timeout forwards the source's error and completion, and cancels its timer") {
@@ -176,7 +172,7 @@ TEST_CASE("marbles: timeout forwards the source's error and completion, and canc
   auto boom = std::make_exception_ptr(std::runtime_error("boom"));
   ts.expect_observable(ts.hot("--a--#", boom) | ops::timeout(5ms, ts)).to_be("--a--#", boom);
   ts.expect_observable(ts.cold("|") | ops::timeout(5ms, ts)).to_be("|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: timeout ties - a hot value exactly at the deadline wins") {
@@ -185,7 +181,7 @@ TEST_CASE("marbles: timeout ties - a hot value exactly at the deadline wins") {
   // first and re-arms the timer to 10; nothing comes by 10.
   auto e1 = ts.hot("-----a-----b|");
   ts.expect_observable(e1 | ops::timeout(5ms, ts)).to_be("-----a----#", timeout_error());
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: timeout ties - a cold value exactly at the deadline") {
@@ -197,7 +193,7 @@ TEST_CASE("marbles: timeout ties - a cold value exactly at the deadline") {
   // source's frame-5 value is queued before the frame-5 deadline and wins.
   auto tie = ts.cold("-----a|");
   ts.expect_observable(tie | ops::timeout(5ms, ts)).to_be("-----a|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: timeout - a value sent from inside the subscriber re-arms the timer") {
@@ -207,7 +203,7 @@ TEST_CASE("marbles: timeout - a value sent from inside the subscriber re-arms th
   auto out = echo_loop(
       ts, src, in, [&ts](const CharSubject& s) { return s | ops::timeout(4ms, ts); }, 'a', 'r');
   ts.expect_observable(out).to_be("-(ar)#", timeout_error());  // error at 1 + 4
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: timeout(0) - an asynchronous source times out in its first frame") {
@@ -222,7 +218,7 @@ TEST_CASE("marbles: timeout(0) - an asynchronous source times out in its first f
   ts.expect_observable(ts.cold("a---b|") | ops::timeout(0ms, ts)).to_be("a---b|");
   // A negative duration counts as zero.
   ts.expect_observable(ts.cold("-a|") | ops::timeout(-4ms, ts)).to_be("#", timeout_error());
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: timeout(0) - a synchronous source passes, and has no deadline after it") {
@@ -234,7 +230,7 @@ TEST_CASE("marbles: timeout(0) - a synchronous source passes, and has no deadlin
   auto e1 = ts.cold("----b---c|");
   ts.expect_observable(e1 | ops::start_with('a') | ops::timeout(0ms, ts)).to_be("a---b---c|");
   ts.expect_subscriptions(e1.subscriptions()).to_be("^--------!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: timeout(0) - a hot value in the subscription frame comes first and passes") {
@@ -242,7 +238,7 @@ TEST_CASE("marbles: timeout(0) - a hot value in the subscription frame comes fir
   // The hot 'a' was queued before the subscription armed the timer for the same frame.
   auto e1 = ts.hot("a----b--|");
   ts.expect_observable(e1 | ops::timeout(0ms, ts)).to_be("a----b--|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 // ---- observe_on ---------------------------------------------------------------------------------
@@ -257,7 +253,7 @@ TEST_CASE("marbles: observe_on on the test scheduler keeps every event in its fr
   auto endless = ts.hot("-a--b--c--");
   ts.expect_observable(endless | ops::observe_on(ts), "-----!").to_be("-a--b-");
   ts.expect_subscriptions(endless.subscriptions()).to_be("^----!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: observe_on ties - delivery runs after events already queued for the frame") {
@@ -267,7 +263,7 @@ TEST_CASE("marbles: observe_on ties - delivery runs after events already queued 
   // a's 'a' (queued first) reaches observe_on first, but observe_on re-schedules it, so b's 'b'
   // (queued at flush, before that action) is delivered first. RxJS observeOn does the same.
   ts.expect_observable((a | ops::observe_on(ts)) | ops::merge(b)).to_be("-(ba)|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: observe_on - a value sent from inside the subscriber rides the same drain") {
@@ -277,7 +273,7 @@ TEST_CASE("marbles: observe_on - a value sent from inside the subscriber rides t
   auto out = echo_loop(
       ts, src, in, [&ts](const CharSubject& s) { return s | ops::observe_on(ts); }, 'a', 'r');
   ts.expect_observable(out).to_be("-(ar)-b--|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 // ---- interval and timer (RxJS interval / timer specs) -------------------------------------------
@@ -290,7 +286,7 @@ TEST_CASE("RxJS interval: should create an observable emitting periodically") {
   ts.expect_observable(rxsync::interval(2ms, ts), "-------!").to_be("--a-b-c-", v);
   // Periods count from the subscription.
   ts.expect_observable(rxsync::interval(3ms, ts), "----^-----!").to_be("-------a--", v);
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: interval ties - a hot value in the same frame as a tick comes first") {
@@ -299,7 +295,7 @@ TEST_CASE("marbles: interval ties - a hot value in the same frame as a tick come
   const Ticks v{{'a', 0}, {'b', 1}, {'x', 9}};
   ts.expect_observable(rxsync::interval(5ms, ts) | ops::take(2) | ops::merge(other))
       .to_be("-----(xa)-b--|", v);
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS timer: emits 0 after the delay and completes") {
@@ -311,7 +307,7 @@ TEST_CASE("RxJS timer: emits 0 after the delay and completes") {
   ts.expect_observable(rxsync::timer(3ms, ts), "--^").to_be("-----(a|)", v);
   // Unsubscribed before it fires: nothing, and no timer left (require_ok).
   ts.expect_observable(rxsync::timer(3ms, ts), "--!").to_be("--", v);
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: timer ties - a hot value in the frame the timer fires comes first") {
@@ -319,7 +315,7 @@ TEST_CASE("marbles: timer ties - a hot value in the frame the timer fires comes 
   auto other = ts.hot<std::size_t>("--x-----|", {{'x', 9}});
   ts.expect_observable(rxsync::timer(2ms, ts) | ops::merge(other))
       .to_be("--(xa)--|", Ticks{{'a', 0}, {'x', 9}});
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 // ---- retry_with_backoff -------------------------------------------------------------------------
@@ -332,7 +328,7 @@ TEST_CASE("marbles: retry_with_backoff waits each FixedDelays entry, then forwar
   ts.expect_observable(e1 | ops::retry_with_backoff(rxsync::FixedDelays({2ms, 3ms}), ts))
       .to_be("--------------#", boom);
   ts.expect_subscriptions(e1.subscriptions()).to_be({"^--!", "-----^--!", "-----------^--!"});
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: retry_with_backoff resets the policy on every value") {
@@ -343,7 +339,7 @@ TEST_CASE("marbles: retry_with_backoff resets the policy on every value") {
                        ops::take(3))
       .to_be("-a----a----(a|)");
   ts.expect_subscriptions(e1.subscriptions()).to_be({"^--!", "-----^--!", "----------^!"});
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: retry_with_backoff completion, early unsubscription, zero delays") {
@@ -363,7 +359,7 @@ TEST_CASE("marbles: retry_with_backoff completion, early unsubscription, zero de
   // An empty table never retries.
   auto once = ts.cold("-#");
   ts.expect_observable(once | ops::retry_with_backoff(rxsync::FixedDelays({}), ts)).to_be("-#");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 // ---- debounce / throttle / delay: the cases the RxJS-spec file leaves out -----------------------
@@ -374,7 +370,7 @@ TEST_CASE("marbles: debounce ties - a value or completion in the timer's frame")
   ts.expect_observable(ts.hot("-a-b---|") | ops::debounce(2ms, ts)).to_be("-----b-|");
   // Completion at 3 (before the timer due at 3) emits the pending 'a' first.
   ts.expect_observable(ts.hot("-a-|") | ops::debounce(2ms, ts)).to_be("---(a|)");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: debounce error and early unsubscription with a value pending") {
@@ -385,7 +381,7 @@ TEST_CASE("marbles: debounce error and early unsubscription with a value pending
   auto e1 = ts.hot("--a------|");
   ts.expect_observable(e1 | ops::debounce(5ms, ts), "----!").to_be("----");
   ts.expect_subscriptions(e1.subscriptions()).to_be("^---!");
-  require_ok(ts);  // a's timer was cancelled
+  require_ok_and_idle(ts);  // a's timer was cancelled
 }
 
 TEST_CASE("marbles: debounce - a value sent from inside the subscriber is debounced again") {
@@ -395,7 +391,7 @@ TEST_CASE("marbles: debounce - a value sent from inside the subscriber is deboun
   auto out = echo_loop(
       ts, src, in, [&ts](const CharSubject& s) { return s | ops::debounce(2ms, ts); }, 'a', 'r');
   ts.expect_observable(out).to_be("---a-r-----|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: throttle ties - a value at the window end is the trailing value") {
@@ -404,7 +400,7 @@ TEST_CASE("marbles: throttle ties - a value at the window end is the trailing va
   // a new window [5, 10]; completion at 10 has nothing left to send.
   ts.expect_observable(ts.hot("a----b----|") | ops::throttle(5ms, ts, {true, true}))
       .to_be("a----b----|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: throttle error and early unsubscription drop the trailing value") {
@@ -415,7 +411,7 @@ TEST_CASE("marbles: throttle error and early unsubscription drop the trailing va
   auto e1 = ts.hot("-ab------|");
   ts.expect_observable(e1 | ops::throttle(5ms, ts, {true, true}), "---!").to_be("-a-");
   ts.expect_subscriptions(e1.subscriptions()).to_be("^--!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: throttle - a value sent from inside the subscriber (RxJS: sent too)") {
@@ -427,7 +423,7 @@ TEST_CASE("marbles: throttle - a value sent from inside the subscriber (RxJS: se
   auto out = echo_loop(
       ts, src, in, [&ts](const CharSubject& s) { return s | ops::throttle(5ms, ts); }, 'a', 'r');
   ts.expect_observable(out).to_be("-(ar)----d|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS delay: should raise error when source raises error") {
@@ -435,14 +431,14 @@ TEST_CASE("RxJS delay: should raise error when source raises error") {
   auto e1 = ts.hot("---a---b---#");
   ts.expect_observable(e1 | ops::delay(ts.time("---|"), ts)).to_be("------a---b#");
   ts.expect_subscriptions(e1.subscriptions()).to_be("^----------!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS delay: an error drops the values still delayed") {
   TestScheduler ts;
   // 'b' (due at 8) is still in flight when the error arrives at 7.
   ts.expect_observable(ts.hot("--a--b-#") | ops::delay(3ms, ts)).to_be("-----a-#");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS delay: should not complete when source does not complete, early unsubscription") {
@@ -450,14 +446,14 @@ TEST_CASE("RxJS delay: should not complete when source does not complete, early 
   auto e1 = ts.hot("---a---b---------");
   ts.expect_observable(e1 | ops::delay(3ms, ts), "--------!").to_be("------a--");
   ts.expect_subscriptions(e1.subscriptions()).to_be("^-------!");
-  require_ok(ts);  // b's timer (due 10) was cancelled
+  require_ok_and_idle(ts);  // b's timer (due 10) was cancelled
 }
 
 TEST_CASE("RxJS delay: empty and silent sources complete at once (RxJS 7)") {
   TestScheduler ts;
   ts.expect_observable(ts.cold("|") | ops::delay(3ms, ts)).to_be("|");
   ts.expect_observable(ts.hot("----|") | ops::delay(3ms, ts)).to_be("----|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: delay - a negative duration counts as zero (RxJS timer semantics)") {
@@ -467,7 +463,7 @@ TEST_CASE("marbles: delay - a negative duration counts as zero (RxJS timer seman
   ts.expect_observable(e1 | ops::delay(0ms, ts)).to_be("--a------b---|");
   // Each value still goes through the scheduler, after what that frame had already queued.
   ts.expect_observable(e1 | ops::merge(e1 | ops::delay(-3ms, ts))).to_be("--(aa)---(bb)|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: delay ties - a value and a delayed value in the same frame") {
@@ -478,7 +474,7 @@ TEST_CASE("marbles: delay ties - a value and a delayed value in the same frame")
   auto shifted = e1 | ops::delay(5ms, ts);
   ts.expect_observable(shifted).to_be("-----a----(b|)");
   ts.expect_observable(e1 | ops::merge(shifted)).to_be("a----(ba)-(b|)");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: delay - a value sent from inside the subscriber is delayed too") {
@@ -488,5 +484,5 @@ TEST_CASE("marbles: delay - a value sent from inside the subscriber is delayed t
   auto out = echo_loop(
       ts, src, in, [&ts](const CharSubject& s) { return s | ops::delay(2ms, ts); }, 'a', 'r');
   ts.expect_observable(out).to_be("---a-r--|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }

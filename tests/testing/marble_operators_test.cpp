@@ -13,18 +13,15 @@
 #include <stdexcept>
 #include <string>
 
+#include "marble_test_support.hpp"
 #include "rxsync_catch.hpp"
 
 using rxsync::testing::TestScheduler;
 namespace ops = rxsync::ops;
 
-namespace {
-void require_ok(TestScheduler& ts) {
-  auto r = ts.flush();
-  INFO(r.message());
-  REQUIRE(r.ok());
-}
-}  // namespace
+using rxsync_test::require_ok;
+
+namespace {}  // namespace
 
 TEST_CASE("marbles: map and filter") {
   TestScheduler ts;

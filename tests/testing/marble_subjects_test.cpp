@@ -12,20 +12,17 @@
 #include <set>
 #include <stdexcept>
 
+#include "marble_test_support.hpp"
 #include "rxsync_catch.hpp"
 
 using namespace std::chrono_literals;
 using rxsync::testing::TestScheduler;
 
+using rxsync_test::require_ok;
+
 namespace {
 
 using IntSet = std::set<int>;
-
-void require_ok(TestScheduler& ts) {
-  auto r = ts.flush();
-  INFO(r.message());
-  REQUIRE(r.ok());
-}
 
 // Plays a hot diagram of commands into a SetSubject: a digit adds it, 'x' / 'y' erase 1 / 2,
 // 'c' clears, 'r' replaces the contents with {1, 2}; '|' and '#' end the subject.

@@ -6,26 +6,20 @@
 
 #include <chrono>
 
+#include "marble_test_support.hpp"
 #include "rxsync_catch.hpp"
 
 using namespace std::chrono_literals;
 using rxsync::testing::TestScheduler;
 namespace ops = rxsync::ops;
 
-namespace {
-void require_ok(TestScheduler& ts) {
-  auto r = ts.flush();
-  INFO(r.message());
-  REQUIRE(r.ok());
-  REQUIRE(ts.pending() == 0);  // no timer left behind
-}
-}  // namespace
+using rxsync_test::require_ok_and_idle;
 
 TEST_CASE("RxJS debounceTime: should debounce values by 2 frames") {
   TestScheduler ts;
   auto e1 = ts.hot("-a--bc--d---|");
   ts.expect_observable(e1 | ops::debounce(2ms, ts)).to_be("---a---c--d-|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS debounceTime: should delay all elements by the specified time") {
@@ -33,7 +27,7 @@ TEST_CASE("RxJS debounceTime: should delay all elements by the specified time") 
   auto e1 = ts.hot("-a--------b------c----|");
   ts.expect_observable(e1 | ops::debounce(5ms, ts)).to_be("------a--------b------(c|)");
   ts.expect_subscriptions(e1.subscriptions()).to_be("^---------------------!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS debounceTime: should debounce and delay elements by the specified time") {
@@ -41,7 +35,7 @@ TEST_CASE("RxJS debounceTime: should debounce and delay elements by the specifie
   auto e1 = ts.hot("-a--(bc)-----------d-------|");
   ts.expect_observable(e1 | ops::debounce(5ms, ts)).to_be("---------c--------------d--|");
   ts.expect_subscriptions(e1.subscriptions()).to_be("^--------------------------!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS debounceTime: empty, erroring and never-ending sources") {
@@ -55,7 +49,7 @@ TEST_CASE("RxJS debounceTime: empty, erroring and never-ending sources") {
   auto never = ts.cold("-");
   ts.expect_observable(never | ops::debounce(1ms, ts)).to_be("-");
   ts.expect_subscriptions(never.subscriptions()).to_be("^");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS debounceTime: should allow unsubscribing early and explicitly") {
@@ -63,7 +57,7 @@ TEST_CASE("RxJS debounceTime: should allow unsubscribing early and explicitly") 
   auto e1 = ts.hot("--a--bc--d----|");
   ts.expect_observable(e1 | ops::debounce(2ms, ts), "-------!").to_be("----a---");
   ts.expect_subscriptions(e1.subscriptions()).to_be("^------!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS debounceTime: the pending value is dropped on error, emitted on completion") {
@@ -72,7 +66,7 @@ TEST_CASE("RxJS debounceTime: the pending value is dropped on error, emitted on 
   ts.expect_observable(failing | ops::debounce(5ms, ts)).to_be("------a--------b------#");
   auto busy = ts.hot("--a--b--c--d--e--f--g--h-|");
   ts.expect_observable(busy | ops::debounce(4ms, ts)).to_be("-------------------------(h|)");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS throttleTime: should immediately emit the first value in each time window") {
@@ -80,7 +74,7 @@ TEST_CASE("RxJS throttleTime: should immediately emit the first value in each ti
   auto e1 = ts.hot("-a-x-y----b---x-cx---|");
   ts.expect_observable(e1 | ops::throttle(5ms, ts)).to_be("-a--------b-----c----|");
   ts.expect_subscriptions(e1.subscriptions()).to_be("^--------------------!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS throttleTime: a busy producer, the window covers t to t + d inclusive") {
@@ -89,7 +83,7 @@ TEST_CASE("RxJS throttleTime: a busy producer, the window covers t to t + d incl
   // the window's timer, so it is still inside the window and dropped.
   auto e1 = ts.hot("abcdefabcdefabcdefabcdefa|");
   ts.expect_observable(e1 | ops::throttle(5ms, ts)).to_be("a-----a-----a-----a-----a|");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS throttleTime: mirrors a slow source, ends with it") {
@@ -102,7 +96,7 @@ TEST_CASE("RxJS throttleTime: mirrors a slow source, ends with it") {
   ts.expect_observable(endless | ops::throttle(5ms, ts), "-------------------------------!")
       .to_be("-a-------------d----------------");
   ts.expect_subscriptions(endless.subscriptions()).to_be("^------------------------------!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS throttleTime: leading and trailing") {
@@ -111,7 +105,7 @@ TEST_CASE("RxJS throttleTime: leading and trailing") {
   const auto t = ts.time("----|");
   ts.expect_observable(e1 | ops::throttle(t, ts, {true, true})).to_be("-a---y----b---x---x---(x|)");
   ts.expect_subscriptions(e1.subscriptions()).to_be("^---------------------!");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("RxJS throttleTime: trailing only") {
@@ -120,12 +114,12 @@ TEST_CASE("RxJS throttleTime: trailing only") {
   const auto t = ts.time("----|");
   ts.expect_observable(e1 | ops::throttle(t, ts, {false, true}))
       .to_be("-----y--------x---x---(x|)");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }
 
 TEST_CASE("marbles: delay shifts values, completion waits only for the last value (RxJS 7)") {
   TestScheduler ts;
   auto e1 = ts.hot("--a--b--|");
   ts.expect_observable(e1 | ops::delay(3ms, ts)).to_be("-----a--(b|)");
-  require_ok(ts);
+  require_ok_and_idle(ts);
 }

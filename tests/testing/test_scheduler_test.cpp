@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "marble_test_support.hpp"
 #include "rxsync_catch.hpp"
 
 using namespace std::chrono_literals;
@@ -18,13 +19,10 @@ using rxsync::Duration;
 using rxsync::testing::SubscriptionLog;
 using rxsync::testing::TestScheduler;
 
+using rxsync_test::require_ok;
+
 namespace {
 // Flushes and fails the test with the harness's own message.
-void require_ok(TestScheduler& ts) {
-  auto r = ts.flush();
-  INFO(r.message());
-  REQUIRE(r.ok());
-}
 }  // namespace
 
 TEST_CASE("TestScheduler is a Scheduler and a VirtualTimeScheduler") {
