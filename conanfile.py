@@ -63,12 +63,20 @@ class RxsyncConan(ConanFile):
         # Headers only: one package for every OS, compiler and build type.
         self.info.clear()
 
+    # Where rxsync builds: FileStorage has a POSIX and a Win32 backend. Tested on Linux and on
+    # Windows (MinGW-w64 g++); README.md lists the compilers.
+    supported_os = ("Linux", "FreeBSD", "Macos", "Windows")
+
     def validate(self):
         check_min_cppstd(self, 20)
-        # FileStorage (in the umbrella header) uses POSIX files; Windows is not supported yet.
-        if self.settings.os == "Windows":
-            raise ConanInvalidConfiguration("rxsync supports POSIX systems (Linux, macOS, BSD) "
-                                            "for now: FileStorage has no Win32 backend yet")
+        if str(self.settings.os) not in self.supported_os:
+            raise ConanInvalidConfiguration(
+                f"rxsync supports {', '.join(self.supported_os)}; not {self.settings.os} "
+                "(FileStorage needs POSIX files or the desktop Win32 file API)")
+        # rxsync::net is built and tested on Linux only.
+        if self.options.with_net and self.settings.os == "Windows":
+            raise ConanInvalidConfiguration("rxsync's with_net option is not supported on "
+                                            "Windows: rxsync::net is tested on Linux only")
 
     def package(self):
         copy(self, "LICENSE", src=self.source_folder, dst=os.path.join(self.package_folder, "licenses"))

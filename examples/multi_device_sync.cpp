@@ -16,8 +16,6 @@
 #include <rxsync/adapters/sqlite_storage.hpp>
 #endif
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -151,8 +149,11 @@ int run(const Config& cfg) {
   faults.seed = cfg.seed;
   Net net(sched, faults);
 
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("rxsync-demo-" + std::to_string(::getpid()) + "-" + std::to_string(cfg.seed));
+  // A random name keeps concurrent runs apart (getpid() is POSIX, and this demo runs on Windows
+  // too).
+  const auto dir =
+      std::filesystem::temp_directory_path() /
+      ("rxsync-demo-" + std::to_string(std::random_device{}()) + "-" + std::to_string(cfg.seed));
   std::filesystem::create_directories(dir);
 
   std::vector<std::string> names = {"phone", "tablet", "desktop"};

@@ -29,6 +29,12 @@ void* counted_alloc(std::size_t size) noexcept {
 }
 }  // namespace
 
+// g++ 12 with optimization inlines these into the library code and then flags new[]'s malloc
+// meeting delete[]'s free as a mismatch: the pair is exactly right, the warning is not.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 // Every non-aligned form, so that allocation and release always pair up (sanitizers check).
 void* operator new(std::size_t size) {
   if (void* p = counted_alloc(size)) return p;

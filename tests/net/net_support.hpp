@@ -5,10 +5,12 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -22,11 +24,19 @@ namespace net_test {
 // of the scope.
 class TempDir {
  public:
+  // A random name, and create_directory fails on an existing one: unique even across
+  // concurrent runs, like mkdtemp, which Windows does not have.
   TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "rxsync-net-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = pattern;
+    std::random_device entropy;
+    std::mt19937_64 rng(
+        (static_cast<std::uint64_t>(entropy()) << 32) ^
+        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    const auto root = std::filesystem::temp_directory_path();
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      path = root / ("rxsync-net-test-" + std::to_string(rng()));
+      if (std::filesystem::create_directory(path)) return;
+    }
+    throw std::runtime_error("no free temporary directory name under " + root.string());
   }
   ~TempDir() {
     std::error_code ec;

@@ -3,6 +3,7 @@
 // the VirtualTimeScheduler before subscribing, as a marble test's hot observable would be, so
 // at equal times they run before the operators' timers.
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -370,7 +371,7 @@ TEST_CASE("observe_on releases the upstream when it queues a terminal event") {
 
 TEST_CASE("retry_with_backoff waits the policy's delays, then gives up") {
   VirtualTimeScheduler vts;
-  std::vector<long> attempts;
+  std::vector<std::int64_t> attempts;  // not long: 32 bits on Windows
   auto failing = defer([&] {
     attempts.push_back(
         std::chrono::duration_cast<std::chrono::milliseconds>(vts.now().time_since_epoch())
@@ -380,7 +381,7 @@ TEST_CASE("retry_with_backoff waits the policy's delays, then gives up") {
   Events log;
   record(failing | ops::retry_with_backoff(FixedDelays{{10ms, 20ms}}, vts), log, &vts);
   vts.advance_by(100ms);
-  CHECK(attempts == std::vector<long>{0, 10, 30});
+  CHECK(attempts == std::vector<std::int64_t>{0, 10, 30});
   CHECK(log == Events{"30:E:boom"});
   CHECK(vts.pending() == 0);
 }

@@ -1,11 +1,7 @@
-// FileStorage under the failures it exists for: a writer killed mid-stream, logs damaged at
-// every offset, bytes flipped, a write that fails half-way.
+// FileStorage under the failures it exists for: logs cut at every offset (a writer's crash),
+// bytes flipped. The writer killed mid-stream and the write that fails half-way need fork():
+// file_storage_posix_test.cpp.
 #include <rxsync/storage/file_storage.hpp>
-
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -21,124 +17,13 @@ using rxsync::FileStorageError;
 using rxsync::FileStorageOptions;
 using rxsync::RecoveryIssue;
 using rxsync::RecoveryPolicy;
+using storage_test::apply_op;
 using storage_test::dump;
 using storage_test::Model;
+using storage_test::Op;
 using storage_test::read_file;
 using storage_test::TempDir;
 using storage_test::write_file;
-
-namespace {
-
-// The writer's i-th operation, computable by both processes.
-struct Op {
-  bool erase;
-  std::string key;
-  std::string value;
-};
-Op op_at(std::uint32_t i, std::uint32_t key_space) {
-  std::string key = "key-" + std::to_string((i * 7919u) % key_space);
-  key.push_back('\0');
-  if (i % 5 == 4) {
-    return {true, key, {}};
-  }
-  std::string value = "v" + std::to_string(i) + ":";
-  value.append((i * 31u) % 300u, static_cast<char>(i & 0xFFu));
-  return {false, key, value};
-}
-void apply_op(Model& m, const Op& op) {
-  if (op.erase) {
-    m.erase(op.key);
-  } else {
-    m[op.key] = op.value;
-  }
-}
-
-[[noreturn]] void run_writer(const std::filesystem::path& path, const FileStorageOptions& options,
-                             std::uint32_t key_space, int ack_fd) {
-  try {
-    FileStorage s(path, options);
-    for (std::uint32_t i = 0;; ++i) {
-      const Op op = op_at(i, key_space);
-      if (op.erase) {
-        s.erase(op.key);
-      } else {
-        s.put(op.key, op.value);
-      }
-      if (::write(ack_fd, &i, sizeof i) != static_cast<ssize_t>(sizeof i)) {
-        ::_exit(3);
-      }
-    }
-  } catch (...) {
-    ::_exit(2);
-  }
-}
-
-}  // namespace
-
-TEST_CASE("FileStorage: every put that returned survives SIGKILL of the writer",
-          "[storage][file][crash]") {
-  FileStorageOptions options;
-  std::uint32_t key_space = 257;
-  SECTION("fdatasync on every write") {}
-  SECTION("no automatic sync: a process crash loses nothing either") {
-    options.sync_every_writes = 0;
-  }
-  SECTION("frequent compactions, so kills land inside them") {
-    key_space = 7;
-    options.compact_min_garbage_bytes = 512;
-    options.sync_every_writes = 4;
-  }
-  std::mt19937 rng(99);
-  for (int round = 0; round < 4; ++round) {
-    TempDir dir;
-    const auto path = dir.file("log");
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    const std::uint32_t kill_after = 20 + static_cast<std::uint32_t>(rng() % 400);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      ::close(fds[0]);
-      run_writer(path, options, key_space, fds[1]);
-    }
-    ::close(fds[1]);
-    std::int64_t last_ack = -1;
-    bool killed = false;
-    for (;;) {
-      std::uint32_t ack = 0;
-      const ssize_t n = ::read(fds[0], &ack, sizeof ack);
-      if (n < 0 && errno == EINTR) {
-        continue;
-      }
-      if (n != static_cast<ssize_t>(sizeof ack)) {
-        break;  // EOF: the child is gone
-      }
-      last_ack = ack;
-      if (!killed && ack >= kill_after) {
-        ::kill(pid, SIGKILL);
-        killed = true;
-      }
-    }
-    ::close(fds[0]);
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    REQUIRE(WIFSIGNALED(status));  // not an early exit of the writer
-    REQUIRE(last_ack >= static_cast<std::int64_t>(kill_after));
-
-    // Acknowledged ops are all there; the op in flight at the kill may or may not be.
-    Model acked;
-    for (std::uint32_t i = 0; i <= static_cast<std::uint32_t>(last_ack); ++i) {
-      apply_op(acked, op_at(i, key_space));
-    }
-    Model with_next = acked;
-    apply_op(with_next, op_at(static_cast<std::uint32_t>(last_ack) + 1, key_space));
-    FileStorage s(path);
-    const Model recovered = dump(s);
-    CAPTURE(round, last_ack, s.recovery_report().describe());
-    CHECK((recovered == acked || recovered == with_next));
-    CHECK_FALSE(std::filesystem::exists(s.compaction_path()));
-  }
-}
 
 namespace {
 
@@ -326,48 +211,4 @@ TEST_CASE("FileStorage: garbage after a valid header is dropped and reported",
   CHECK(s.size() == 0);
   CHECK(s.recovery_report().bytes_dropped == 1000);
   CHECK_FALSE(s.recovery_report().clean());
-}
-
-// RLIMIT_FSIZE makes a write fail half-way with EFBIG, which stands in for ENOSPC. It is set in
-// a child process so no other file this test runner writes can hit the limit.
-TEST_CASE("FileStorage: a failed write leaves no trace in the index or the file",
-          "[storage][file][crash]") {
-  TempDir dir;
-  const auto path = dir.file("log");
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int code = 0;
-    try {
-      ::signal(SIGXFSZ, SIG_IGN);
-      FileStorage s(path);
-      s.put("a", "1");
-      struct rlimit old {};
-      ::getrlimit(RLIMIT_FSIZE, &old);
-      struct rlimit tight = old;
-      tight.rlim_cur = static_cast<rlim_t>(s.stats().file_bytes + 20);
-      ::setrlimit(RLIMIT_FSIZE, &tight);
-      try {
-        s.put("b", std::string(1000, 'x'));
-        code = 10;
-      } catch (const std::system_error& e) {
-        code = e.code().value() == EFBIG ? 0 : 11;
-      }
-      ::setrlimit(RLIMIT_FSIZE, &old);
-      if (code == 0 && s.get("b").has_value()) code = 12;
-      if (code == 0 && s.get("a") != "1") code = 13;
-      if (code == 0 && s.stats().file_bytes != 16 + 15) code = 14;
-      s.put("c", "3");
-    } catch (...) {
-      code = 20;
-    }
-    ::_exit(code);
-  }
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
-  FileStorage s(path);
-  CHECK(s.recovery_report().clean());  // the partial record was cut off, not left as a torn tail
-  CHECK(dump(s) == Model{{"a", "1"}, {"c", "3"}});
 }

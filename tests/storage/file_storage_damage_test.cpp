@@ -3,11 +3,6 @@
 // report names, and the store never returns a value that was not put under its key.
 #include <rxsync/storage/file_storage.hpp>
 
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -30,6 +25,7 @@ using rxsync::RecoveryReport;
 using storage_test::dump;
 using storage_test::Model;
 using storage_test::read_file;
+using storage_test::side_files;
 using storage_test::TempDir;
 using storage_test::write_file;
 
@@ -93,17 +89,6 @@ WrittenLog write_varied_log(const std::filesystem::path& path) {
   log.bytes = read_file(path);
   REQUIRE(log.bytes.size() == log.offsets.back());
   return log;
-}
-
-std::vector<std::filesystem::path> side_files(const std::filesystem::path& log) {
-  std::vector<std::filesystem::path> found;
-  const std::string prefix = log.filename().string() + ".dropped-";
-  for (const auto& entry : std::filesystem::directory_iterator(log.parent_path())) {
-    if (entry.path().filename().string().rfind(prefix, 0) == 0) {
-      found.push_back(entry.path());
-    }
-  }
-  return found;
 }
 
 // The report's two lists cover the dropped bytes exactly, in file order, with no overlap.
@@ -342,25 +327,6 @@ TEST_CASE("FileStorage: with every side file name taken, recovery refuses and sa
   CHECK(s.recovery_report().dropped_bytes_saved_to == base + ".500");
 }
 
-TEST_CASE("FileStorage: a side file gets the log's permissions", "[storage][file][recovery]") {
-  namespace fs = std::filesystem;
-  TempDir dir;
-  const auto path = dir.file("log");
-  {
-    FileStorage s(path);
-    s.put("secret", "1");
-    s.put("secret", "2");
-  }
-  std::string bytes = read_file(path);
-  bytes[16 + 13] ^= 0x01;  // record 0's key: record 1 follows, valid
-  write_file(path, bytes);
-  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
-  FileStorage s(path);
-  REQUIRE_FALSE(s.recovery_report().dropped_bytes_saved_to.empty());
-  CHECK(fs::status(s.recovery_report().dropped_bytes_saved_to).permissions() ==
-        (fs::perms::owner_read | fs::perms::owner_write));
-}
-
 TEST_CASE("FileStorage: a record of an unknown type is saved, never destroyed",
           "[storage][file][recovery]") {
   TempDir dir;
@@ -391,68 +357,6 @@ TEST_CASE("FileStorage: a record of an unknown type is saved, never destroyed",
   CHECK(report.dropped_records[0].key == "f");
   CHECK(read_file(report.dropped_bytes_saved_to) == future);
   CHECK(dump(s) == Model{{"a", "1"}});
-}
-
-// RLIMIT_FSIZE makes writing the side file fail with EFBIG (as ENOSPC would); in a child
-// process, so no other file of this test runner can hit the limit.
-TEST_CASE("FileStorage: when the side file cannot be written the log is left untouched",
-          "[storage][file][recovery]") {
-  TempDir dir;
-  const auto path = dir.file("log");
-  {
-    FileStorage s(path);
-    for (int i = 0; i < 4; ++i) {
-      s.put("k" + std::to_string(i), std::string(100, static_cast<char>('a' + i)));
-    }
-  }
-  std::string bytes = read_file(path);
-  bytes[16 + 20] ^= 0x01;  // record 0's value: three valid records follow
-  write_file(path, bytes);
-  int fds[2];
-  REQUIRE(::pipe(fds) == 0);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::close(fds[0]);
-    std::string what = "opened";
-    ::signal(SIGXFSZ, SIG_IGN);
-    struct rlimit tight {};
-    ::getrlimit(RLIMIT_FSIZE, &tight);
-    tight.rlim_cur = 50;
-    ::setrlimit(RLIMIT_FSIZE, &tight);
-    try {
-      FileStorage s(path);
-    } catch (const std::system_error& e) {
-      what = (e.code().value() == EFBIG ? "EFBIG: " : "other errno: ") + std::string(e.what());
-    } catch (const std::exception& e) {
-      what = std::string("other exception: ") + e.what();
-    }
-    const auto written = ::write(fds[1], what.data(), what.size());
-    ::_exit(written == static_cast<ssize_t>(what.size()) ? 0 : 1);
-  }
-  ::close(fds[1]);
-  std::string what;
-  char buf[512];
-  for (ssize_t got; (got = ::read(fds[0], buf, sizeof buf)) > 0;) {
-    what.append(buf, static_cast<std::size_t>(got));
-  }
-  ::close(fds[0]);
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
-  CHECK_THAT(what, rxsync_test::contains("EFBIG: "));
-  CHECK_THAT(what, rxsync_test::contains(path.string()));
-  CHECK_THAT(what, rxsync_test::contains("is damaged at offset 16 and was left untouched"));
-  CHECK_THAT(what, rxsync_test::contains("could not write '" + path.string() + ".dropped-16'"));
-  CHECK_THAT(what, rxsync_test::contains("open it again"));
-  CHECK(read_file(path) == bytes);
-
-  // The incomplete copy was removed; once writing works again, recovery saves the tail.
-  CHECK(side_files(path).empty());
-  FileStorage s(path);
-  CHECK(s.recovery_report().dropped_bytes_saved_to == path.string() + ".dropped-16");
-  CHECK(read_file(path.string() + ".dropped-16") == bytes.substr(16));
 }
 
 TEST_CASE("FileStorage damage: truncation at every length", "[storage][file][recovery]") {

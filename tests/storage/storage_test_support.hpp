@@ -2,9 +2,11 @@
 // checks every implementation (memory, file, SQLite) must pass with the same results.
 #pragma once
 
-#include <stdlib.h>
+#if defined(__linux__)
 #include <unistd.h>
+#endif
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -25,24 +27,34 @@ namespace storage_test {
 // A memory-backed directory (/dev/shm) when there is one, else the system temp dir: for tests
 // that recover thousands of damaged logs, so the fsyncs recovery makes stay real but cheap.
 inline std::filesystem::path memory_backed_temp_root() {
+#if defined(__linux__)
   std::error_code ec;
   const std::filesystem::path shm = "/dev/shm";
   if (std::filesystem::is_directory(shm, ec) && ::access(shm.c_str(), W_OK | X_OK) == 0) {
     return shm;
   }
+#endif
   return std::filesystem::temp_directory_path();
 }
 
-// A fresh directory under `root` (mkdtemp: unique even across concurrent runs), removed with
-// everything in it at the end of the test.
+// A fresh directory under `root`, removed with everything in it at the end of the test. Its
+// name is random and create_directory fails on an existing name, so it is unique even across
+// concurrent runs (mkdtemp's guarantee, on every platform).
 class TempDir {
  public:
   explicit TempDir(const std::filesystem::path& root = std::filesystem::temp_directory_path()) {
-    std::string tmpl = (root / "rxsync-storage-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp failed for " + tmpl);
+    std::random_device entropy;
+    std::mt19937_64 rng(
+        (static_cast<std::uint64_t>(entropy()) << 32) ^
+        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      const auto candidate = root / ("rxsync-storage-" + std::to_string(rng()));
+      if (std::filesystem::create_directory(candidate)) {  // throws on real errors
+        path_ = candidate;
+        return;
+      }
     }
-    path_ = tmpl;
+    throw std::runtime_error("no free temporary directory name under " + root.string());
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
@@ -75,6 +87,45 @@ inline void write_file(const std::filesystem::path& p, std::string_view bytes) {
 }
 
 using Model = std::map<std::string, std::string>;  // std::string orders bytes as unsigned
+
+// One write of a test's writer, and what it does to the model.
+struct Op {
+  bool erase;
+  std::string key;
+  std::string value;
+};
+inline void apply_op(Model& m, const Op& op) {
+  if (op.erase) {
+    m.erase(op.key);
+  } else {
+    m[op.key] = op.value;
+  }
+}
+
+// The i-th op of the crash tests' writer, computable by the writer and by the test that killed
+// it: puts and erases over `key_space` keys (NUL-terminated), values of 0 to 300 bytes.
+inline Op writer_op(std::uint32_t i, std::uint32_t key_space) {
+  std::string key = "key-" + std::to_string((i * 7919u) % key_space);
+  key.push_back('\0');
+  if (i % 5 == 4) {
+    return {true, key, {}};
+  }
+  std::string value = "v" + std::to_string(i) + ":";
+  value.append((i * 31u) % 300u, static_cast<char>(i & 0xFFu));
+  return {false, key, value};
+}
+
+// The side files recovery wrote next to `log`.
+inline std::vector<std::filesystem::path> side_files(const std::filesystem::path& log) {
+  std::vector<std::filesystem::path> found;
+  const std::string prefix = log.filename().string() + ".dropped-";
+  for (const auto& entry : std::filesystem::directory_iterator(log.parent_path())) {
+    if (entry.path().filename().string().rfind(prefix, 0) == 0) {
+      found.push_back(entry.path());
+    }
+  }
+  return found;
+}
 
 template <class S>
 Model dump(const S& s) {

@@ -5,7 +5,8 @@
 // cuts the log there, after saving any valid records beyond it to a side file
 // (file_log_recovery.hpp); compaction rewrites the live records to a new file and renames it
 // into place.
-// File format, guarantees and options: docs/storage.md. POSIX only (flock, fdatasync; Linux).
+// File format, guarantees and options: docs/storage.md. The file system calls go through
+// detail/file_handle.hpp (POSIX or Win32), which keeps the same guarantees on both.
 #pragma once
 
 #include <atomic>
@@ -26,9 +27,9 @@
 
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/lifetime_guard.hpp>
+#include <rxsync/storage/detail/file_handle.hpp>
 #include <rxsync/storage/detail/file_log_format.hpp>
 #include <rxsync/storage/detail/file_log_recovery.hpp>
-#include <rxsync/storage/detail/posix_file.hpp>
 #include <rxsync/storage/detail/visitor_guard.hpp>
 #include <rxsync/storage/file_storage_options.hpp>
 #include <rxsync/version.hpp>
@@ -51,9 +52,12 @@ class FileStorage {
   FileStorage(const FileStorage&) = delete;
   FileStorage& operator=(const FileStorage&) = delete;
   ~FileStorage() {
-    if (unsynced_ > 0 && poison_ == 0) {
+    if (unsynced_ > 0 && !poison_ && fd_) {
       // Best effort: a destructor cannot report a failure; call sync() first to see it.
-      (void)::fdatasync(fd_.get());
+      try {
+        detail::sync_data(fd_, path_);
+      } catch (const std::exception&) {
+      }
     }
   }
 
@@ -170,7 +174,11 @@ class FileStorage {
   const std::filesystem::path& path() const noexcept { return path_; }
   const FileStorageOptions& options() const noexcept { return options_; }
   // Where compaction writes before renaming; a leftover one is deleted on open.
-  std::filesystem::path compaction_path() const { return path_.string() + ".compact"; }
+  std::filesystem::path compaction_path() const {
+    std::filesystem::path p = path_;
+    p += ".compact";  // not path_.string() + ...: on Windows that goes through the ANSI code page
+    return p;
+  }
 
  private:
   using Index = std::map<std::string, std::string, std::less<>>;
@@ -183,10 +191,10 @@ class FileStorage {
   }
   void check_not_visiting(const char* what) const { visitor_guard_.check(what); }
   void check_usable() const {
-    if (poison_ != 0) {
-      detail::throw_errno(poison_, "FileStorage " + detail::quoted_path(path_) +
-                                       " is unusable after an earlier I/O failure whose outcome "
-                                       "is unknown; reopen it to recover");
+    if (poison_) {
+      throw std::system_error(poison_, "FileStorage " + detail::quoted_path(path_) +
+                                           " is unusable after an earlier I/O failure whose "
+                                           "outcome is unknown; reopen it to recover");
     }
   }
   std::uint64_t garbage_locked() const noexcept {
@@ -198,10 +206,12 @@ class FileStorage {
   void append_locked() {
     const std::uint64_t offset = file_size_;
     try {
-      detail::write_all_at(fd_.get(), buf_.data(), buf_.size(), offset, path_);
+      detail::write_all_at(fd_, buf_.data(), buf_.size(), offset, path_);
     } catch (const std::system_error&) {
-      if (::ftruncate(fd_.get(), static_cast<::off_t>(offset)) != 0) {
-        poison_ = errno;
+      try {
+        detail::truncate_file(fd_, offset, path_);
+      } catch (const std::system_error& e) {
+        poison_ = e.code();
       }
       throw;
     }
@@ -217,11 +227,13 @@ class FileStorage {
     if (unsynced_ == 0) {
       return;
     }
-    if (::fdatasync(fd_.get()) != 0) {
+    try {
+      detail::sync_data(fd_, path_);
+    } catch (const std::system_error& e) {
       // After a failed fdatasync Linux may have dropped the dirty pages and a retry can report
       // success, so nothing written since the last good sync can be trusted any more.
-      poison_ = errno;
-      detail::throw_errno(poison_, "fdatasync failed on " + detail::quoted_path(path_));
+      poison_ = e.code();
+      throw;
     }
     unsynced_ = 0;
     ++syncs_;
@@ -251,7 +263,12 @@ class FileStorage {
 
   void compact_locked();
   void open_and_recover();
-  detail::UniqueFd open_locked_fd();
+  static void discard_compaction(detail::FileHandle& out, const std::filesystem::path& tmp) {
+    // Closed first: Windows deletes an open file only once its last handle is closed.
+    out.reset();
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+  }
 
   std::filesystem::path path_;
   FileStorageOptions options_;
@@ -259,7 +276,7 @@ class FileStorage {
   mutable std::mutex mu_;
   detail::VisitorGuard visitor_guard_{"FileStorage"};
   LifetimeGuard lifetime_{"FileStorage"};
-  detail::UniqueFd fd_;
+  detail::FileHandle fd_;
   Index index_;
   std::string buf_;  // reused encode buffer
   std::uint64_t file_size_ = 0;
@@ -271,63 +288,28 @@ class FileStorage {
   std::uint64_t compaction_failures_ = 0;
   std::uint64_t retry_compaction_at_ = 0;
   std::error_code last_compaction_error_;
-  int poison_ = 0;
+  std::error_code poison_;
 };
-
-// Opens (creating if allowed) and flocks the log. flock locks belong to the open file
-// description, so a second open() of the same file conflicts even inside one process. A
-// compaction replaces the inode behind the path, so the lock is only trusted once the locked
-// descriptor is still the file the path names.
-inline detail::UniqueFd FileStorage::open_locked_fd() {
-  const int flags = O_RDWR | (options_.create_if_missing ? O_CREAT : 0);
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    detail::UniqueFd fd = detail::open_file(path_, flags);
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-      const int err = errno;
-      if (err == EWOULDBLOCK) {
-        detail::throw_errno(err, "FileStorage " + detail::quoted_path(path_) +
-                                     " is already open (locked by another FileStorage in this or "
-                                     "another process)");
-      }
-      detail::throw_errno(err, "flock failed on " + detail::quoted_path(path_));
-    }
-    const struct ::stat held = detail::stat_fd(fd.get(), path_);
-    struct ::stat named {};
-    if (::stat(path_.c_str(), &named) == 0 && named.st_dev == held.st_dev &&
-        named.st_ino == held.st_ino) {
-      if (!S_ISREG(held.st_mode)) {
-        throw FileStorageError(path_, "is not a regular file");
-      }
-      return fd;
-    }
-  }
-  throw FileStorageError(path_, "keeps being replaced while opening it");
-}
 
 inline void FileStorage::open_and_recover() {
   namespace fl = detail::file_log;
-  fd_ = open_locked_fd();
-  const auto st = detail::stat_fd(fd_.get(), path_);
-  const std::string data =
-      detail::read_all(fd_.get(), static_cast<std::uint64_t>(st.st_size), path_);
+  fd_ = detail::open_locked(path_, options_.create_if_missing);
+  const std::string data = detail::read_all(fd_, detail::file_size(fd_, path_), path_);
 
   const fl::HeaderStatus header_status = fl::check_header(data);
   if (header_status == fl::HeaderStatus::ok || header_status == fl::HeaderStatus::missing) {
     // We hold the lock, so no compaction is running: a temp file is a crash's leftover. (Only
     // once the path is known to be our log: a foreign file's neighbour is not ours to delete.)
-    if (::unlink(compaction_path().c_str()) == 0) {
-      report_.removed_stale_compaction = true;
-    } else if (errno != ENOENT) {
-      detail::throw_errno(errno, "cannot remove stale " + detail::quoted_path(compaction_path()));
-    }
+    report_.removed_stale_compaction =
+        detail::remove_file(compaction_path(), "cannot remove stale");
   }
   switch (header_status) {
     case fl::HeaderStatus::ok:
       break;
     case fl::HeaderStatus::missing: {
       const std::string header = fl::file_header();
-      detail::write_all_at(fd_.get(), header.data(), header.size(), 0, path_);
-      detail::sync_full(fd_.get(), path_);
+      detail::write_all_at(fd_, header.data(), header.size(), 0, path_);
+      detail::sync_full(fd_, path_);
       detail::sync_directory(path_.parent_path());
       report_.created = true;
       report_.bytes_kept = file_size_ = header.size();
@@ -378,10 +360,10 @@ inline void FileStorage::open_and_recover() {
     }
     if (report_.valid_records_dropped > 0) {
       report_.dropped_bytes_saved_to =
-          fl::save_dropped_bytes(path_, static_cast<::mode_t>(st.st_mode & 07777),
+          fl::save_dropped_bytes(path_, detail::file_permissions(fd_, path_),
                                  std::string_view(data).substr(offset), report_);
     }
-    fl::cut_log(fd_.get(), path_, report_);
+    fl::cut_log(fd_, path_, report_);
   }
   report_.bytes_kept = file_size_;
   maybe_compact_locked();
@@ -390,34 +372,35 @@ inline void FileStorage::open_and_recover() {
 inline void FileStorage::compact_locked() {
   namespace fl = detail::file_log;
   const std::filesystem::path tmp = compaction_path();
-  const auto mode = static_cast<::mode_t>(detail::stat_fd(fd_.get(), path_).st_mode & 07777);
-  detail::UniqueFd out = detail::open_file(tmp, O_RDWR | O_CREAT | O_TRUNC, mode);
+  // Locked before it becomes visible under the real name, so an opener racing the rename finds
+  // it locked rather than a free, stale file.
+  detail::FileHandle out = detail::create_locked(tmp, detail::file_permissions(fd_, path_));
   std::uint64_t written = 0;
   try {
-    // Locked before it becomes visible under the real name, so an opener racing the rename
-    // finds it locked rather than a free, stale inode.
-    if (::flock(out.get(), LOCK_EX | LOCK_NB) != 0) {
-      detail::throw_errno(errno, "flock failed on " + detail::quoted_path(tmp));
-    }
     constexpr std::size_t kChunk = 1u << 20;
     std::string chunk = fl::file_header();
     for (const auto& [k, v] : index_) {
       fl::append_record(chunk, fl::RecordType::put, k, v);
       if (chunk.size() >= kChunk) {
-        detail::write_all_at(out.get(), chunk.data(), chunk.size(), written, tmp);
+        detail::write_all_at(out, chunk.data(), chunk.size(), written, tmp);
         written += chunk.size();
         chunk.clear();
       }
     }
-    detail::write_all_at(out.get(), chunk.data(), chunk.size(), written, tmp);
+    detail::write_all_at(out, chunk.data(), chunk.size(), written, tmp);
     written += chunk.size();
-    detail::sync_full(out.get(), tmp);
-    if (::rename(tmp.c_str(), path_.c_str()) != 0) {
-      detail::throw_errno(errno, "cannot rename " + detail::quoted_path(tmp) + " over " +
-                                     detail::quoted_path(path_));
+    detail::sync_full(out, tmp);
+    detail::replace_file(tmp, path_, fd_);
+  } catch (const std::system_error& e) {
+    discard_compaction(out, tmp);
+    if (!fd_) {
+      // The old log could not be reopened after a failed replace (Windows only, see
+      // detail::replace_file): this storage no longer holds its file.
+      poison_ = e.code();
     }
+    throw;
   } catch (...) {
-    ::unlink(tmp.c_str());
+    discard_compaction(out, tmp);
     throw;
   }
   // The new file holds everything the index holds, synced: pending group-commit writes included.
@@ -431,7 +414,7 @@ inline void FileStorage::compact_locked() {
   } catch (const std::system_error& e) {
     // Until the rename is durable a power loss may bring the old file back, without the writes
     // that would follow; refuse them.
-    poison_ = e.code().value();
+    poison_ = e.code();
     throw;
   }
 }

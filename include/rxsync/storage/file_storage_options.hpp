@@ -1,7 +1,7 @@
 // rxsync/storage/file_storage_options.hpp - FileStorage's options, recovery report and errors.
 //
 // Separate from file_storage.hpp so code that only configures or reports on a FileStorage (a
-// settings layer, a health endpoint) does not pull in the POSIX file machinery.
+// settings layer, a health endpoint) does not pull in the platform's file machinery.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +16,19 @@
 
 namespace rxsync {
 inline namespace RXSYNC_ABI_NAMESPACE {
+namespace detail {
+
+// A path as UTF-8 text, for messages. path::string() would use the ANSI code page on Windows
+// (MSVC), which cannot spell every file name; u8string() is exact everywhere (on POSIX it is
+// the name's bytes as they are).
+inline std::string utf8_path(const std::filesystem::path& p) {
+  const std::u8string u = p.u8string();
+  return std::string(u.begin(), u.end());
+}
+
+inline std::string quoted_path(const std::filesystem::path& p) { return "'" + utf8_path(p) + "'"; }
+
+}  // namespace detail
 
 // What open() does when the log is damaged. A crash leaves a torn tail, which is dropped. Records
 // with valid checksums after damaged bytes (media damage; or, after a power loss with group
@@ -140,7 +153,7 @@ struct RecoveryReport {
         " damaged bytes in " + std::to_string(damaged_ranges.size()) +
         (damaged_ranges.size() == 1 ? " range" : " ranges");
     if (!dropped_bytes_saved_to.empty()) {
-      s += "; dropped bytes saved to '" + dropped_bytes_saved_to.string() + "'";
+      s += "; dropped bytes saved to " + detail::quoted_path(dropped_bytes_saved_to);
     }
     return s;
   }
@@ -163,7 +176,7 @@ struct FileStorageStats {
 class FileStorageError : public std::runtime_error {
  public:
   FileStorageError(const std::filesystem::path& path, const std::string& what)
-      : std::runtime_error("FileStorage '" + path.string() + "': " + what), path_(path) {}
+      : std::runtime_error("FileStorage " + detail::quoted_path(path) + ": " + what), path_(path) {}
   const std::filesystem::path& path() const noexcept { return path_; }
 
  private:

@@ -15,8 +15,8 @@
 #include <system_error>
 #include <vector>
 
+#include <rxsync/storage/detail/file_handle.hpp>
 #include <rxsync/storage/detail/file_log_format.hpp>
-#include <rxsync/storage/detail/posix_file.hpp>
 #include <rxsync/storage/file_storage_options.hpp>
 #include <rxsync/version.hpp>
 
@@ -89,7 +89,10 @@ inline void describe_dropped_bytes(std::string_view data, ParseStatus first,
 // The n-th name tried for the side file of the bytes dropped at `offset`.
 inline std::filesystem::path side_file_name(const std::filesystem::path& log, std::uint64_t offset,
                                             unsigned n) {
-  std::string name = log.string() + ".dropped-" + std::to_string(offset);
+  // Appended to the path itself, not to log.string(), which on Windows would pass the name
+  // through the ANSI code page.
+  std::filesystem::path name = log;
+  name += ".dropped-" + std::to_string(offset);
   if (n > 0) {
     name += "." + std::to_string(n);
   }
@@ -102,18 +105,19 @@ inline constexpr unsigned kMaxSideFilesPerOffset = 1000;
 // exist before, and makes the file and its name durable: only then may the log be cut, so a
 // crash at any point of recovery loses nothing (the next open saves the tail again, under the
 // next free name; a copy cut short by the crash stays behind, unused). It gets the log's
-// permissions (`mode`): it holds the same data. Returns the side file's name.
-inline std::filesystem::path save_dropped_bytes(const std::filesystem::path& log, ::mode_t mode,
+// permissions (`perms`): it holds the same data. Returns the side file's name.
+inline std::filesystem::path save_dropped_bytes(const std::filesystem::path& log,
+                                                const FilePermissions& perms,
                                                 std::string_view bytes,
                                                 const RecoveryReport& report) {
   const std::uint64_t offset = report.first_bad_offset;
   std::filesystem::path side;
   const char* step = "create";
   try {
-    UniqueFd out;
+    FileHandle out;
     for (unsigned n = 0; !out && n < kMaxSideFilesPerOffset; ++n) {
       side = side_file_name(log, offset, n);
-      out = create_new_file(side, mode);
+      out = create_new_file(side, perms);
     }
     if (!out) {
       throw FileStorageError(
@@ -123,9 +127,9 @@ inline std::filesystem::path save_dropped_bytes(const std::filesystem::path& log
                    quoted_path(side) + "); move them elsewhere and open it again");
     }
     step = "write";
-    write_all_at(out.get(), bytes.data(), bytes.size(), 0, side);
+    write_all_at(out, bytes.data(), bytes.size(), 0, side);
     step = "fsync";
-    sync_full(out.get(), side);
+    sync_full(out, side);
     step = "fsync the directory of";
     sync_directory(log.parent_path());
   } catch (const std::system_error& e) {
@@ -151,10 +155,11 @@ inline std::filesystem::path save_dropped_bytes(const std::filesystem::path& log
 // Truncates the log at report.first_bad_offset, durably. A failure is safe to retry: what was
 // saved is durable, and a log that is still long is recovered (and saved, under a new name)
 // again.
-inline void cut_log(int fd, const std::filesystem::path& log, const RecoveryReport& report) {
+inline void cut_log(const FileHandle& fd, const std::filesystem::path& log,
+                    const RecoveryReport& report) {
   const char* step = "ftruncate";
   try {
-    truncate_fd(fd, report.first_bad_offset, log);
+    truncate_file(fd, report.first_bad_offset, log);
     step = "fdatasync";
     sync_data(fd, log);
   } catch (const std::system_error& e) {
@@ -200,9 +205,8 @@ struct SideFileRecord {
 // to do with them is the application's call (docs/storage.md); re-putting a value restores it.
 // Throws std::system_error when the file cannot be read.
 inline std::vector<SideFileRecord> read_side_file(const std::filesystem::path& side_file) {
-  const detail::UniqueFd fd = detail::open_file(side_file, O_RDONLY);
-  const auto size = static_cast<std::uint64_t>(detail::stat_fd(fd.get(), side_file).st_size);
-  const std::string data = detail::read_all(fd.get(), size, side_file);
+  const detail::FileHandle fd = detail::open_for_reading(side_file);
+  const std::string data = detail::read_all(fd, detail::file_size(fd, side_file), side_file);
   std::vector<SideFileRecord> records;
   detail::file_log::scan_frames(
       data, 0,
