@@ -78,6 +78,10 @@ TEST_CASE("Synchronized subjects: subscribe and unsubscribe while others emit") 
   run_producers([&](int p) {
     for (int i = 0; i < kPerProducer; ++i) s.on_next(p + i);
   });
+  // On a loaded machine the producers may finish before the churn thread first runs: give it
+  // its first subscription (which receives the current value) before stopping it.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (received == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   stop = true;
   churn.join();
   CHECK(s.observer_count() == 0);
