@@ -122,7 +122,9 @@ Scratch& scratch() {
 const std::string& header() {
   static const std::string bytes = [] {
     scratch().clear();
-    { FileStorage created(scratch().log()); }
+    {
+      FileStorage created(scratch().log());
+    }
     auto h = read_file(scratch().log());
     RXSYNC_FUZZ_CHECK(h && !h->empty(), "a new FileStorage wrote no header");
     scratch().clear();

@@ -26,9 +26,7 @@
 namespace {
 
 template <class T>
-concept Complete = requires {
-  sizeof(T);
-};
+concept Complete = requires { sizeof(T); };
 
 }  // namespace
 

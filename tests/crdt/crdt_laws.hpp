@@ -93,7 +93,7 @@ void check_algebra(const History<typename Model::Type>& h, std::mt19937_64& rng)
     const X& b = h.pool[pick(rng, h.pool.size())];
     const X& c = h.pool[pick(rng, h.pool.size())];
     REQUIRE(join<Model>(a, a) == a);
-    if constexpr (requires(X & x) { x.merge(x); }) {
+    if constexpr (requires(X& x) { x.merge(x); }) {
       X self = a;
       self.merge(self);  // aliasing: merging an object into itself
       REQUIRE(self == a);

@@ -330,7 +330,9 @@ TEST_CASE("rxsync-server: --digest of a SQLite store equals /v1/digest of a serv
 
 TEST_CASE("rxsync-server: tokens from --tokens decide who may push", "[server]") {
   TempDir dir;
-  { std::ofstream(dir.path / "tokens.txt") << "# who may sync\nt-phone phone\n\nt-desk desk\n"; }
+  {
+    std::ofstream(dir.path / "tokens.txt") << "# who may sync\nt-phone phone\n\nt-desk desk\n";
+  }
   Server s(dir, {"--store", "memory", "--tokens", "tokens.txt"});
   const std::string body =
       net::encode_frame(net::Push{1,
@@ -351,7 +353,9 @@ TEST_CASE("rxsync-server: tokens from --tokens decide who may push", "[server]")
 
 TEST_CASE("rxsync-server: a bad command line exits 2 naming the flag and value", "[server]") {
   TempDir dir;
-  { std::ofstream(dir.path / "bad-tokens.txt") << "t1 phone\nt2\n"; }
+  {
+    std::ofstream(dir.path / "bad-tokens.txt") << "t1 phone\nt2\n";
+  }
   std::vector<std::pair<std::vector<std::string>, std::string>> cases{
       {{"--bogus"}, "unknown flag '--bogus'"},
       {{"--listen"}, "--listen needs a value"},
@@ -386,7 +390,9 @@ TEST_CASE("rxsync-server: a bad command line exits 2 naming the flag and value",
   cases.push_back({{"--tls-cert", files.certificate, "--tls-key", other.private_key},
                    "--tls-key '" + other.private_key + "': does not match the certificate"});
 #else
-  { std::ofstream(dir.path / "cert.pem") << "x\n"; }
+  {
+    std::ofstream(dir.path / "cert.pem") << "x\n";
+  }
   cases.push_back({{"--tls-cert", "cert.pem", "--tls-key", "cert.pem"},
                    "--tls-cert: TLS was asked for, but this build of rxsync::net has no TLS"});
 #endif
@@ -431,7 +437,9 @@ struct Tags {
 
 TEST_CASE("the server program of docs/server.md serves its own value type", "[server]") {
   TempDir dir;
-  { std::ofstream(dir.path / "tokens.txt") << "t-phone phone\n"; }
+  {
+    std::ofstream(dir.path / "tokens.txt") << "t-phone phone\n";
+  }
   Process p({RXSYNC_SERVER_DOC_EXAMPLE, "0", (dir.path / "tags.db").string()}, dir.path, "doc");
   std::uint16_t port = 0;
   REQUIRE(eventually([&] {

@@ -66,8 +66,7 @@ TEST_CASE("TaskQueue queue_timeout of Duration::max never times out") {
   start_clock(s);
   TaskQueue q(s, {.max_concurrent = 1, .max_queue_size = 10, .queue_timeout = kNever});
   std::optional<TaskDone> first;
-  q.submit(
-      Priority::normal, [&](TaskDone d) { first.emplace(d); }, [](std::exception_ptr) {});
+  q.submit(Priority::normal, [&](TaskDone d) { first.emplace(d); }, [](std::exception_ptr) {});
   std::string second = "queued";
   q.submit(
       Priority::normal, [](TaskDone d) { d(); },

@@ -165,7 +165,9 @@ TEST_CASE("ResourcePool: a validate that throws is reported and frees the resour
   auto log = std::make_shared<Log>();
   auto throws = std::make_shared<int>(0);
   ResourcePool<Conn, ThrowingValidate> pool(s, ThrowingValidate{{log}, throws}, opts(0, 1));
-  { auto first = pool.try_acquire(); }  // creates conn 0, returns it idle
+  {
+    auto first = pool.try_acquire();
+  }  // creates conn 0, returns it idle
   *throws = 1;
   REQUIRE_THROWS_WITH(pool.try_acquire(), rxsync_test::contains("health check crashed"));
   CHECK(log->destroyed == std::vector<int>{0});

@@ -181,16 +181,14 @@ TEST_CASE("TaskQueue reports task failures and exceptions through the callback")
   VirtualTimeScheduler s;
   TaskQueue q(s);
   Log log;
-  q.submit_fn(
-      Priority::high, [] { throw std::runtime_error("boom"); }, log.on_done("sync"));
+  q.submit_fn(Priority::high, [] { throw std::runtime_error("boom"); }, log.on_done("sync"));
   q.submit(
       Priority::high, [](TaskDone d) { d(std::make_exception_ptr(std::runtime_error("async"))); },
       log.on_done("async"));
   q.submit(
       Priority::high, [](TaskDone) { throw std::logic_error("thrown"); }, log.on_done("thrown"));
   int ran = 0;
-  q.submit_fn(
-      Priority::high, [&] { ++ran; }, log.on_done("fn"));
+  q.submit_fn(Priority::high, [&] { ++ran; }, log.on_done("fn"));
   s.run();
   CHECK(log.end_of("sync") == "error:boom");
   CHECK(log.end_of("async") == "error:async");

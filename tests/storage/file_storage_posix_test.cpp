@@ -135,7 +135,7 @@ TEST_CASE("FileStorage: a failed write leaves no trace in the index or the file"
       ::signal(SIGXFSZ, SIG_IGN);
       FileStorage s(path);
       s.put("a", "1");
-      struct rlimit old {};
+      struct rlimit old{};
       ::getrlimit(RLIMIT_FSIZE, &old);
       struct rlimit tight = old;
       tight.rlim_cur = static_cast<rlim_t>(s.stats().file_bytes + 20);
@@ -236,7 +236,7 @@ TEST_CASE("FileStorage: when the side file cannot be written the log is left unt
     ::close(fds[0]);
     std::string what = "opened";
     ::signal(SIGXFSZ, SIG_IGN);
-    struct rlimit tight {};
+    struct rlimit tight{};
     ::getrlimit(RLIMIT_FSIZE, &tight);
     tight.rlim_cur = 50;
     ::setrlimit(RLIMIT_FSIZE, &tight);

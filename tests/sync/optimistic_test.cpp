@@ -73,8 +73,7 @@ TEST_CASE("a failed update rolls back to the original and is reported", "[optimi
   Updates u;
   Backend backend;
   Recorder rec(u);
-  CHECK(u.apply(
-            "pin", 0, [](const int&) { return 1; }, backend.persist()) == 1);
+  CHECK(u.apply("pin", 0, [](const int&) { return 1; }, backend.persist()) == 1);
   backend.calls.at(0).done(false, "HTTP 500");
   REQUIRE(rec.events.size() == 1);
   CHECK(rec.events[0].key == "pin");

@@ -97,8 +97,7 @@ TEST_CASE("an offer with no news is re-offered after the in-flight timeout", "[s
   rxsync::MemoryStorage storage;
   Box box(storage, sched);
   int offers = 0;
-  Sweeper sweeper(
-      box, sched, [&](const Box::Record&) { ++offers; }, options());
+  Sweeper sweeper(box, sched, [&](const Box::Record&) { ++offers; }, options());
   box.put("k", "v");
   sched.advance_by(20s);
   CHECK(sweeper.sweep() == 1);
@@ -143,8 +142,7 @@ TEST_CASE("sweeper options are validated", "[sweeper]") {
   rxsync::MemoryStorage storage;
   Box box(storage);
   auto make = [&](rxsync::SweeperOptions o) {
-    Sweeper s(
-        box, sched, [](const Box::Record&) {}, o);
+    Sweeper s(box, sched, [](const Box::Record&) {}, o);
   };
   auto o = options();
   o.interval = 0s;

@@ -52,11 +52,11 @@ struct CacheTtl {
 namespace detail {
 
 template <class K, class Q, class Hash, class Eq>
-concept TransparentLookup = requires {
-  typename Hash::is_transparent;
-  typename Eq::is_transparent;
-}
-&&std::is_invocable_r_v<std::size_t, const Hash&, const Q&>&&
+concept TransparentLookup =
+    requires {
+      typename Hash::is_transparent;
+      typename Eq::is_transparent;
+    } && std::is_invocable_r_v<std::size_t, const Hash&, const Q&> &&
     std::is_invocable_r_v<bool, const Eq&, const K&, const Q&>;
 
 // std::string keys with the default hash/equality accept anything viewable as a string_view:
@@ -157,17 +157,24 @@ class LruCache {
 
   V* get(const K& key) { return get_impl(key); }
   template <class Q>
-  requires lookup_ok<Q> V* get(const Q& key) { return get_impl(key); }
+    requires lookup_ok<Q>
+  V* get(const Q& key) {
+    return get_impl(key);
+  }
 
   const V* peek(const K& key) const { return peek_impl(key); }
   template <class Q>
-  requires lookup_ok<Q>
-  const V* peek(const Q& key) const { return peek_impl(key); }
+    requires lookup_ok<Q>
+  const V* peek(const Q& key) const {
+    return peek_impl(key);
+  }
 
   bool contains(const K& key) const { return peek_impl(key) != nullptr; }
   template <class Q>
-  requires lookup_ok<Q>
-  bool contains(const Q& key) const { return peek_impl(key) != nullptr; }
+    requires lookup_ok<Q>
+  bool contains(const Q& key) const {
+    return peek_impl(key) != nullptr;
+  }
 
   // Inserts or overwrites (the old value is reported as `replaced`, or `expired` if its TTL had
   // passed) and promotes.
@@ -183,8 +190,10 @@ class LruCache {
 
   bool erase(const K& key) { return erase_impl(key); }
   template <class Q>
-  requires lookup_ok<Q>
-  bool erase(const Q& key) { return erase_impl(key); }
+    requires lookup_ok<Q>
+  bool erase(const Q& key) {
+    return erase_impl(key);
+  }
 
   // Drops every expired entry (reason `expired`). Returns how many. O(size).
   std::size_t purge_expired() {

@@ -46,7 +46,7 @@ concept SchedulerHasScheduleAfter = requires(S& s, Duration d) {
 // in rxsync goes through one, so tests can swap in a VirtualTimeScheduler.
 template <class S>
 concept Scheduler = SchedulerHasNow<S> && SchedulerHasSchedule<S> && SchedulerHasScheduleAt<S> &&
-    SchedulerHasScheduleAfter<S>;
+                    SchedulerHasScheduleAfter<S>;
 
 namespace detail {
 struct NoopRearmingAction {
@@ -98,9 +98,7 @@ struct NoopVisitor {
 }  // namespace detail
 
 template <class S>
-concept StorageHasPut = requires(S& s, std::string_view k, std::string_view v) {
-  s.put(k, v);
-};
+concept StorageHasPut = requires(S& s, std::string_view k, std::string_view v) { s.put(k, v); };
 template <class S>
 concept StorageHasGet = requires(const S& s, std::string_view k) {
   { s.get(k) } -> std::same_as<std::optional<std::string>>;
@@ -110,9 +108,7 @@ concept StorageHasErase = requires(S& s, std::string_view k) {
   { s.erase(k) } -> std::same_as<bool>;
 };
 template <class S>
-concept StorageHasForEach = requires(const S& s) {
-  s.for_each(detail::NoopVisitor{});
-};
+concept StorageHasForEach = requires(const S& s) { s.for_each(detail::NoopVisitor{}); };
 
 // A byte-string key/value store. put() is durable when it returns (for durable stores).
 template <class S>
@@ -171,9 +167,7 @@ concept BackoffPolicyHasNextDelay = requires(P& p) {
   { p.next_delay() } -> std::same_as<std::optional<Duration>>;
 };
 template <class P>
-concept BackoffPolicyHasReset = requires(P& p) {
-  p.reset();
-};
+concept BackoffPolicyHasReset = requires(P& p) { p.reset(); };
 
 // Produces successive retry delays, then nullopt when retries are exhausted.
 template <class P>

@@ -33,9 +33,8 @@ class MoveOnlyFunction<R(Args...)> {
   };
 
   template <class F>
-  static constexpr bool stored_inline =
-      sizeof(F) <= buffer_size &&
-      alignof(F) <= buffer_align&& std::is_nothrow_move_constructible_v<F>;
+  static constexpr bool stored_inline = sizeof(F) <= buffer_size && alignof(F) <= buffer_align &&
+                                        std::is_nothrow_move_constructible_v<F>;
 
   template <class F>
   static F* target(void* storage) noexcept {
@@ -72,9 +71,9 @@ class MoveOnlyFunction<R(Args...)> {
   MoveOnlyFunction(std::nullptr_t) noexcept {}
 
   template <class F>
-  requires(!std::is_same_v<std::remove_cvref_t<F>, MoveOnlyFunction> &&
-           std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
-      MoveOnlyFunction(F&& f) {  // NOLINT(google-explicit-constructor): mirrors std::function
+    requires(!std::is_same_v<std::remove_cvref_t<F>, MoveOnlyFunction> &&
+             std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
+  MoveOnlyFunction(F&& f) {  // NOLINT(google-explicit-constructor): mirrors std::function
     using Fn = std::decay_t<F>;
     if constexpr (std::is_pointer_v<Fn> || std::is_member_pointer_v<Fn>) {
       if (f == nullptr) return;  // like std::function: a null pointer makes an empty function

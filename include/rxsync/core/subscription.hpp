@@ -77,8 +77,8 @@ class Subscription {
 
   // A subscription whose unsubscribe() runs `teardown` once. The teardown must not throw.
   template <class F>
-  requires std::is_invocable_v < std::decay_t<F>
-  & > static Subscription create(F&& teardown) {
+    requires std::is_invocable_v<std::decay_t<F>&>
+  static Subscription create(F&& teardown) {
     return Subscription(std::make_shared<detail::CallbackSubscriptionState<std::decay_t<F>>>(
         std::forward<F>(teardown)));
   }

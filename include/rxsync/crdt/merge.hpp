@@ -167,7 +167,7 @@ Seq merge_sequences(const Seq& a, const Seq& b, IdFn id, LessFn less) {
               [&](const Elem* x, const Elem* y) { return order.key_less(*x, *y); });
   }
   Seq out;
-  if constexpr (requires(Seq & s) { s.reserve(std::size_t{}); }) out.reserve(all.size());
+  if constexpr (requires(Seq& s) { s.reserve(std::size_t{}); }) out.reserve(all.size());
   for (const Elem* p : all) out.insert(out.end(), *p);
   return out;
 }
@@ -220,7 +220,7 @@ struct LatestBy {
   }
 };
 template <class R, class Ts>
-LatestBy<Ts R::*> latest_by(Ts R::*timestamp) {
+LatestBy<Ts R::*> latest_by(Ts R::* timestamp) {
   return {timestamp};
 }
 
@@ -228,11 +228,11 @@ LatestBy<Ts R::*> latest_by(Ts R::*timestamp) {
 
 template <class T, class M, class Policy>
 struct FieldRule {
-  M T::*member;
+  M T::* member;
   Policy policy;
 };
 template <class T, class M, class Policy>
-FieldRule<T, M, Policy> field(M T::*member, Policy policy) {
+FieldRule<T, M, Policy> field(M T::* member, Policy policy) {
   return {member, std::move(policy)};
 }
 
@@ -333,9 +333,7 @@ MergeResult<Versioned<T, Actor>> resolve(const Versioned<T, Actor>& local,
 
 namespace detail {
 template <class T>
-concept Mergeable = requires(T& t, const T& u) {
-  t.merge(u);
-};
+concept Mergeable = requires(T& t, const T& u) { t.merge(u); };
 }  // namespace detail
 
 // For CRDT values (T has merge()).

@@ -131,9 +131,7 @@ namespace detail {
 inline constexpr std::uint8_t kRecordTag = 0x72;
 
 template <class F>
-concept RecordMergeable = requires(F& into, const F& from) {
-  into.merge(from);
-};
+concept RecordMergeable = requires(F& into, const F& from) { into.merge(from); };
 
 // The `if constexpr` guards keep a missing member to the macro's static_assert, instead of a
 // second, less helpful error from the call.

@@ -30,8 +30,7 @@ namespace net {
 template <class T>
 concept WireFrame = requires {
   { T::kType } -> std::convertible_to<FrameType>;
-}
-&&std::is_constructible_v<Frame, const T&>;
+} && std::is_constructible_v<Frame, const T&>;
 
 constexpr std::string_view to_string(FrameType t) noexcept {
   switch (t) {

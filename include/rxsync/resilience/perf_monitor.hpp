@@ -73,9 +73,8 @@ class PerfMonitor {
   // Constrained only against copying (which is deleted): a clock without now() gets
   // check_clock's message, not "no matching constructor".
   template <class S>
-  requires(!std::is_same_v<std::remove_cv_t<S>, PerfMonitor>) explicit PerfMonitor(
-      S& clock, PerfMonitorOptions options = {})
-      : PerfMonitor(options) {
+    requires(!std::is_same_v<std::remove_cv_t<S>, PerfMonitor>)
+  explicit PerfMonitor(S& clock, PerfMonitorOptions options = {}) : PerfMonitor(options) {
     static_assert(check_clock<S>());
     clock_ = &clock;
     if constexpr (SchedulerHasNow<S>) {

@@ -56,7 +56,7 @@ inline Classification classify_http_status(int status, std::optional<Duration> r
 // `retry_after` member convertible to std::optional<Duration>.
 struct HttpClassifier {
   template <class R>
-  requires requires(const R& r) { static_cast<int>(r.status); }
+    requires requires(const R& r) { static_cast<int>(r.status); }
   Classification operator()(const R& r) const {
     if constexpr (requires { std::optional<Duration>(r.retry_after); }) {
       return classify_http_status(static_cast<int>(r.status),

@@ -64,7 +64,7 @@ concept PredicateWith =
 template <class S>
 inline constexpr bool completes_in_subscribe = false;
 template <class S>
-requires requires { std::remove_cvref_t<S>::completes_in_subscribe; }
+  requires requires { std::remove_cvref_t<S>::completes_in_subscribe; }
 inline constexpr bool completes_in_subscribe<S> = std::remove_cvref_t<S>::completes_in_subscribe;
 
 // What subscribe() takes as an observer object (on_next, on_error, on_completed members) rather
@@ -75,9 +75,9 @@ template <class O, class T>
 inline constexpr bool is_shared_observer<std::shared_ptr<O>, T> =
     Observer<O, T> && !std::invocable<O&, const T&>;
 template <class A, class T>
-concept ObserverArgument = (Observer<std::decay_t<A>, T> &&
-                            !std::invocable<std::decay_t<A>&, const T&>) ||
-                           is_shared_observer<std::decay_t<A>, T>;
+concept ObserverArgument =
+    (Observer<std::decay_t<A>, T> && !std::invocable<std::decay_t<A>&, const T&>) ||
+    is_shared_observer<std::decay_t<A>, T>;
 
 // Gives every observable type the user-facing subscribe() overloads and as_observable(). The
 // derived type provides subscribe_observer(Sink) - the call operators use to chain.
@@ -92,9 +92,9 @@ class ObservableMixin {
   // Callbacks of the wrong signature are not constrained away (that would only say "no
   // matching function"): they reach a static_assert that says which one is wrong.
   template <class OnNext, class OnError = ReportUnhandled, class OnCompleted = NoopCompleted>
-  requires(!ObserverArgument<OnNext, T>) Subscription
-      subscribe(OnNext on_next, OnError on_error = {}, OnCompleted on_completed = {})
-  const {
+    requires(!ObserverArgument<OnNext, T>)
+  Subscription subscribe(OnNext on_next, OnError on_error = {},
+                         OnCompleted on_completed = {}) const {
     if constexpr (std::is_same_v<T, InvalidValue>) {
       return Subscription();  // an operator upstream already reported an error
     } else if constexpr (!std::is_invocable_v<OnNext&, const T&>) {
@@ -131,16 +131,16 @@ class ObservableMixin {
   // subscribe(observer) for an object with on_next / on_error / on_completed members. The
   // object is shared, not copied, so the caller may keep a pointer to it.
   template <class O>
-  requires Observer<O, T> &&(!std::invocable<O&, const T&>)Subscription
-      subscribe(std::shared_ptr<O> obs) const {
+    requires Observer<O, T> && (!std::invocable<O&, const T&>)
+  Subscription subscribe(std::shared_ptr<O> obs) const {
     return subscribe([obs](const T& v) { obs->on_next(v); },
                      [obs](std::exception_ptr e) { obs->on_error(std::move(e)); },
                      [obs] { obs->on_completed(); });
   }
   template <class O>
-  requires Observer<std::decay_t<O>, T> &&
-      (!std::invocable<std::decay_t<O>&, const T&>)&&(!Sink<std::decay_t<O>, T>)Subscription
-      subscribe(O&& obs) const {
+    requires Observer<std::decay_t<O>, T> && (!std::invocable<std::decay_t<O>&, const T&>) &&
+             (!Sink<std::decay_t<O>, T>)
+  Subscription subscribe(O&& obs) const {
     return subscribe(std::make_shared<std::decay_t<O>>(std::forward<O>(obs)));
   }
 
@@ -223,11 +223,11 @@ class Observable : public detail::ObservableMixin<Observable<T>, T> {
   Observable() = default;
 
   template <class S>
-  requires(!std::is_same_v<std::remove_cvref_t<S>, Observable> &&
-           detail::IsObservable<std::remove_cvref_t<S>> &&
-           (std::is_same_v<detail::ValueOf<S>, T> ||
-            std::is_same_v<detail::ValueOf<S>, detail::InvalidValue>))
-      Observable(S&& src)  // NOLINT(google-explicit-constructor): the one implicit erasure point
+    requires(!std::is_same_v<std::remove_cvref_t<S>, Observable> &&
+             detail::IsObservable<std::remove_cvref_t<S>> &&
+             (std::is_same_v<detail::ValueOf<S>, T> ||
+              std::is_same_v<detail::ValueOf<S>, detail::InvalidValue>))
+  Observable(S&& src)  // NOLINT(google-explicit-constructor): the one implicit erasure point
       : src_(erase(std::forward<S>(src))) {}
 
   template <class O>
@@ -257,7 +257,7 @@ class Observable : public detail::ObservableMixin<Observable<T>, T> {
 // operator?", so whatever is wrong with the operator's arguments is reported by the operator
 // itself, and the chain's body is instantiated once, here, not inside a constraint check.
 template <class Src, class Op>
-requires detail::IsObservable<std::remove_cvref_t<Src>> && detail::IsOperator<Op>
+  requires detail::IsObservable<std::remove_cvref_t<Src>> && detail::IsOperator<Op>
 auto operator|(Src&& src, Op&& op) {
   if constexpr (std::is_same_v<detail::ValueOf<Src>, detail::InvalidValue>) {
     return detail::invalid_observable();  // the step before reported an error already
@@ -273,8 +273,10 @@ concept HandWrittenOperator = !IsOperator<Op> && std::invocable<Op, Src>;
 
 // `observable | f` for any other callable taking the observable (an operator of your own).
 template <class Src, class Op>
-requires detail::IsObservable<std::remove_cvref_t<Src>> && detail::HandWrittenOperator<Op, Src>
-auto operator|(Src&& src, Op&& op) { return std::forward<Op>(op)(std::forward<Src>(src)); }
+  requires detail::IsObservable<std::remove_cvref_t<Src>> && detail::HandWrittenOperator<Op, Src>
+auto operator|(Src&& src, Op&& op) {
+  return std::forward<Op>(op)(std::forward<Src>(src));
+}
 
 }  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -90,7 +90,7 @@ struct NoopCompleted {
 template <class S>
 inline constexpr bool sink_is_local = false;
 template <class S>
-requires requires { S::local_chain; }
+  requires requires { S::local_chain; }
 inline constexpr bool sink_is_local<S> = S::local_chain;
 
 // The end of a chain: user callbacks plus the subscriber's DisposableList (whose Subscription
@@ -357,8 +357,9 @@ class AnyObserver {
   using value_type = T;
 
   template <class O>
-  requires(!std::is_same_v<std::remove_cvref_t<O>, AnyObserver> &&
-           detail::Sink<std::decay_t<O>, T>) explicit AnyObserver(O&& obs)
+    requires(!std::is_same_v<std::remove_cvref_t<O>, AnyObserver> &&
+             detail::Sink<std::decay_t<O>, T>)
+  explicit AnyObserver(O&& obs)
       : impl_(std::make_shared<Impl<std::decay_t<O>>>(std::forward<O>(obs))) {}
 
   void on_next(const T& v) const { impl_->on_next(v); }

@@ -172,7 +172,8 @@ struct TimerStrategy {
 
 // Emits each argument in order, then completes.
 template <class... Ts>
-requires(sizeof...(Ts) > 0) auto just(Ts&&... values) {
+  requires(sizeof...(Ts) > 0)
+auto just(Ts&&... values) {
   using T = std::common_type_t<std::decay_t<Ts>...>;
   using S = detail::JustStrategy<T, sizeof...(Ts)>;
   return make_static_observable<T>(S{{{T(std::forward<Ts>(values))...}}});
@@ -180,10 +181,10 @@ requires(sizeof...(Ts) > 0) auto just(Ts&&... values) {
 
 // Emits every element of a range (held by value), then completes.
 template <class R>
-requires requires(const std::remove_cvref_t<R>& r) {
-  std::begin(r);
-  std::end(r);
-}
+  requires requires(const std::remove_cvref_t<R>& r) {
+    std::begin(r);
+    std::end(r);
+  }
 auto from(R&& range) {
   using Range = std::remove_cvref_t<R>;
   using T = std::remove_cvref_t<decltype(*std::begin(std::declval<const Range&>()))>;

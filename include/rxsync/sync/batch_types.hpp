@@ -60,10 +60,10 @@ template <class Key, class Req>
 using BatchDone = BatchReply;
 
 template <class T, class Key, class Req>
-concept BatchTransportHasSend = requires(T& t, std::vector<BatchItem<Key, Req>> batch,
-                                         BatchReply done) {
-  t.send(std::move(batch), std::move(done));
-};
+concept BatchTransportHasSend =
+    requires(T& t, std::vector<BatchItem<Key, Req>> batch, BatchReply done) {
+      t.send(std::move(batch), std::move(done));
+    };
 
 // Sends a batch and reports, through `done`, one outcome per item in the same order. `done` may
 // be called from inside send() or later from any thread. A batch that never reached the server

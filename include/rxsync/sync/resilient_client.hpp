@@ -252,8 +252,7 @@ class ResilientClient {
         c->timer =
             sched.schedule_after(options.call_timeout, [weak = this->weak_from_this(), c, attempt] {
               if (auto self = weak.lock())
-                self->settle(
-                    c, attempt, self->timeout_error(), [] {}, true);
+                self->settle(c, attempt, self->timeout_error(), [] {}, true);
             });
       }
       try {

@@ -52,7 +52,8 @@ class SyncService {
   }
   // The same arguments in the order of the template parameters (Transport, Store, Sched).
   SyncService(Transport& transport, Store& storage, Sched& scheduler, SyncServiceOptions options,
-              Merge merge = {}) requires(!std::is_same_v<Transport, Sched>)
+              Merge merge = {})
+    requires(!std::is_same_v<Transport, Sched>)
       : SyncService(scheduler, transport, storage, std::move(options), std::move(merge)) {}
   SyncService(const SyncService&) = delete;
   SyncService& operator=(const SyncService&) = delete;

@@ -116,8 +116,8 @@ ConvergenceResult run_until_converged(Sched& sched, Duration limit, Duration ste
 
 // The same with 10 ms steps.
 template <class Sched, class... Services>
-requires(!std::is_convertible_v<const Services&, Duration> && ...) ConvergenceResult
-    run_until_converged(Sched& sched, Duration limit, const Services&... services) {
+  requires(!std::is_convertible_v<const Services&, Duration> && ...)
+ConvergenceResult run_until_converged(Sched& sched, Duration limit, const Services&... services) {
   return run_until_converged(sched, limit, std::chrono::milliseconds(10), services...);
 }
 

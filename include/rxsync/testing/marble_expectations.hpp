@@ -196,10 +196,9 @@ class ObservableExpectation {
   }
   // A values map of another type, converted to T (e.g. const char* for std::string).
   template <class V>
-  requires(!std::is_same_v<V, T> &&
-           std::is_constructible_v<T, const V&>) void to_be(std::string_view marble,
-                                                            const std::map<char, V>& values,
-                                                            std::exception_ptr error = nullptr) {
+    requires(!std::is_same_v<V, T> && std::is_constructible_v<T, const V&>)
+  void to_be(std::string_view marble, const std::map<char, V>& values,
+             std::exception_ptr error = nullptr) {
     std::map<char, T> converted;
     for (const auto& [key, value] : values) converted.emplace(key, T(value));
     check_->set_expected(marble, std::move(converted), std::move(error));

@@ -38,7 +38,7 @@ struct ObservableValue {
   using type = void;
 };
 template <class O>
-requires requires { typename O::value_type; }
+  requires requires { typename O::value_type; }
 struct ObservableValue<O> {
   using type = typename O::value_type;
 };

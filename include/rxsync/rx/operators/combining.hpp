@@ -269,21 +269,24 @@ namespace ops {
 
 // Emits `values` first, then the source's values.
 template <class... Vs>
-requires(sizeof...(Vs) > 0) auto start_with(Vs... values) {
+  requires(sizeof...(Vs) > 0)
+auto start_with(Vs... values) {
   return detail::StartWithOperator<Vs...>{{}, std::tuple<Vs...>(std::move(values)...)};
 }
 
 // Emits the values of the source and of every other observable as they arrive; completes when
 // all have completed; the first error ends everything.
 template <class... Others>
-requires(sizeof...(Others) > 0) auto merge(Others... others) {
+  requires(sizeof...(Others) > 0)
+auto merge(Others... others) {
   return detail::MergeOperator<Others...>{{}, std::tuple<Others...>(std::move(others)...)};
 }
 
 // Once every source has emitted, emits a std::tuple of the latest value of each whenever any
 // emits. Completes when all have completed; the first error ends everything.
 template <class... Others>
-requires(sizeof...(Others) > 0) auto combine_latest(Others... others) {
+  requires(sizeof...(Others) > 0)
+auto combine_latest(Others... others) {
   return detail::CombineLatestOperator<Others...>{{}, std::tuple<Others...>(std::move(others)...)};
 }
 

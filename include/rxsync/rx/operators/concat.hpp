@@ -136,7 +136,8 @@ namespace ops {
 
 // Emits the source's values, then, once it has completed, those of each of `others` in turn.
 template <class... Others>
-requires(sizeof...(Others) > 0) auto concat(Others... others) {
+  requires(sizeof...(Others) > 0)
+auto concat(Others... others) {
   return detail::ConcatOperator<Others...>{{}, std::tuple<Others...>(std::move(others)...)};
 }
 

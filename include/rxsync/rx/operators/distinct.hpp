@@ -180,9 +180,9 @@ detail::DistinctSetOperator<KeyF, detail::NoFlushes> distinct(KeyF key) {
 // As distinct(key), and every value of `flushes` forgets the keys seen so far. Any observable;
 // its completion is ignored, its error ends the chain.
 template <class KeyF, class Flushes>
-requires detail::IsObservable<std::remove_cvref_t<Flushes>>
-    detail::DistinctSetOperator<KeyF, std::remove_cvref_t<Flushes>> distinct(KeyF key,
-                                                                             Flushes&& flushes) {
+  requires detail::IsObservable<std::remove_cvref_t<Flushes>>
+detail::DistinctSetOperator<KeyF, std::remove_cvref_t<Flushes>> distinct(KeyF key,
+                                                                         Flushes&& flushes) {
   return {{}, std::move(key), std::forward<Flushes>(flushes)};
 }
 

@@ -356,8 +356,8 @@ namespace ops {
 // Emits the latest value, if one arrived since the last emission, whenever `notifier` emits.
 // The notifier's completion is ignored, its error ends the chain (RxJS sample).
 template <class N>
-requires detail::IsObservable<std::remove_cvref_t<N>> detail::SampleOperator<std::remove_cvref_t<N>>
-sample(N&& notifier) {
+  requires detail::IsObservable<std::remove_cvref_t<N>>
+detail::SampleOperator<std::remove_cvref_t<N>> sample(N&& notifier) {
   return {{}, std::forward<N>(notifier)};
 }
 

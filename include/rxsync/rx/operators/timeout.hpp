@@ -88,10 +88,16 @@ struct TimeoutState : TimedStateBase<TimeoutState<O, T, S, Fb>, T, O, S> {
   [[no_unique_address]] std::conditional_t<kFallback, std::shared_ptr<DisposableList>, NoFallback>
       upstream{};
 
-  bool upstream_disposed() const noexcept requires kFallback {
+  bool upstream_disposed() const noexcept
+    requires kFallback
+  {
     return upstream->is_stopped() || this->em.is_disposed();
   }
-  void add_upstream(Subscription s) requires kFallback { upstream->add(std::move(s)); }
+  void add_upstream(Subscription s)
+    requires kFallback
+  {
+    upstream->add(std::move(s));
+  }
 
   TimePoint due() const noexcept {
     return TimePoint(Duration(deadline.load(std::memory_order_relaxed)));
@@ -123,7 +129,9 @@ struct TimeoutState : TimedStateBase<TimeoutState<O, T, S, Fb>, T, O, S> {
     }
     return again;
   }
-  void switch_to_fallback() requires kFallback {
+  void switch_to_fallback()
+    requires kFallback
+  {
     upstream->unsubscribe();  // first, as RxJS does
     std::shared_ptr<const Fb> fb;
     {
@@ -240,7 +248,7 @@ auto timeout(Duration d, S& scheduler) {
 // As timeout(config, scheduler), but at the deadline the source is unsubscribed and `fallback`
 // (an observable of the same element type) subscribed in its place (RxJS timeout({..., with})).
 template <class S, class Fb>
-requires detail::IsObservable<std::remove_cvref_t<Fb>>
+  requires detail::IsObservable<std::remove_cvref_t<Fb>>
 auto timeout(TimeoutConfig config, S& scheduler, Fb&& fallback) {
   static_assert(check_scheduler<S>());
   if (!config.first && !config.each) {
@@ -264,7 +272,7 @@ auto timeout(TimeoutConfig config, S& scheduler, Fb&& fallback) {
 
 // timeout(d) switching to `fallback` instead of erroring (RxJS timeout({each: d, with})).
 template <class S, class Fb>
-requires detail::IsObservable<std::remove_cvref_t<Fb>>
+  requires detail::IsObservable<std::remove_cvref_t<Fb>>
 auto timeout(Duration d, S& scheduler, Fb&& fallback) {
   return ops::timeout(TimeoutConfig{std::nullopt, d}, scheduler, std::forward<Fb>(fallback));
 }

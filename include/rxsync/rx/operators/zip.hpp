@@ -129,7 +129,8 @@ namespace ops {
 // has sent its n-th. Completes when a source has completed and has no value left waiting; the
 // first error ends everything.
 template <class... Others>
-requires(sizeof...(Others) > 0) auto zip(Others... others) {
+  requires(sizeof...(Others) > 0)
+auto zip(Others... others) {
   return detail::ZipOperator<Others...>{{}, std::tuple<Others...>(std::move(others)...)};
 }
 

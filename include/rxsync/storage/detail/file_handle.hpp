@@ -38,8 +38,7 @@ concept PlatformFileApi = requires(Handle& h, const Handle& ch, const std::files
   requires !std::is_copy_constructible_v<Handle>;
   requires std::is_nothrow_move_constructible_v<Handle>;
   { static_cast<bool>(ch) } -> std::same_as<bool>;
-  { h.reset() }
-  noexcept;
+  { h.reset() } noexcept;
   { open_for_reading(p) } -> std::same_as<Handle>;
   { open_locked(p, true) } -> std::same_as<Handle>;
   { create_locked(p, perms) } -> std::same_as<Handle>;

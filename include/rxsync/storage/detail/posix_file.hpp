@@ -87,7 +87,7 @@ inline FileHandle open_for_reading(const std::filesystem::path& p) {
 }
 
 inline struct ::stat stat_fd(int fd, const std::filesystem::path& p) {
-  struct ::stat st {};
+  struct ::stat st{};
   if (::fstat(fd, &st) != 0) {
     throw_errno(errno, "fstat failed on " + quoted_path(p));
   }
@@ -116,7 +116,7 @@ inline FileHandle open_locked(const std::filesystem::path& p, bool create) {
     FileHandle fd = open_file(p, flags);
     lock_exclusive(fd, p);
     const struct ::stat held = stat_fd(fd.get(), p);
-    struct ::stat named {};
+    struct ::stat named{};
     if (::stat(p.c_str(), &named) == 0 && named.st_dev == held.st_dev &&
         named.st_ino == held.st_ino) {
       if (!S_ISREG(held.st_mode)) {
