@@ -146,6 +146,12 @@ class RootObserver {
     }
   }
   bool is_disposed() const noexcept { return state_->is_stopped(); }
+  // What is_disposed() reads, for an AnyObserver that wraps this observer.
+  const std::atomic<bool>* stop_flag() const noexcept
+    requires(std::is_same_v<State, DisposableList>)
+  {
+    return &state_->stopped_flag();
+  }
   void add(Subscription s) { state_->add(std::move(s)); }
 
  private:
@@ -359,18 +365,27 @@ class AnyObserver {
   template <class O>
     requires(!std::is_same_v<std::remove_cvref_t<O>, AnyObserver> &&
              detail::Sink<std::decay_t<O>, T>)
-  explicit AnyObserver(O&& obs)
-      : impl_(std::make_shared<Impl<std::decay_t<O>>>(std::forward<O>(obs))) {}
+  explicit AnyObserver(O&& obs) {
+    auto impl = std::make_shared<Impl<std::decay_t<O>>>(std::forward<O>(obs));
+    // A source asks is_disposed() before every value: where the observer's answer is one flag
+    // (a subscriber's root observer), read the flag here instead of making a virtual call.
+    if constexpr (requires { impl->obs.stop_flag(); }) stop_flag_ = impl->obs.stop_flag();
+    impl_ = std::move(impl);
+  }
 
   void on_next(const T& v) const { impl_->on_next(v); }
   void on_error(std::exception_ptr e) const { impl_->on_error(std::move(e)); }
   void on_completed() const { impl_->on_completed(); }
-  bool is_disposed() const noexcept { return impl_->is_disposed(); }
+  bool is_disposed() const noexcept {
+    return stop_flag_ != nullptr ? stop_flag_->load(std::memory_order_acquire)
+                                 : impl_->is_disposed();
+  }
   // Registers a teardown to run when the subscriber unsubscribes or terminates (RxJS add()).
   void add(Subscription s) const { impl_->add(std::move(s)); }
 
  private:
   std::shared_ptr<Base> impl_;
+  const std::atomic<bool>* stop_flag_ = nullptr;  // in *impl_, when the observer has one
 };
 
 // The user-facing observer handed to create(): an AnyObserver that also drops events sent

@@ -28,6 +28,8 @@ namespace detail {
 class DisposableList final : public SubscriptionState {
  public:
   bool is_stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
+  // The flag itself, for a holder that checks it without a call (AnyObserver).
+  const std::atomic<bool>& stopped_flag() const noexcept { return stopped_; }
   // Raises the flag; true for the caller that raised it (the one that owns the terminal event).
   bool stop() noexcept { return !stopped_.exchange(true, std::memory_order_acq_rel); }
 
