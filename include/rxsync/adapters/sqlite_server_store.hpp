@@ -268,8 +268,8 @@ class SqliteServerStore final : public ServerStore {
           auto it = std::lower_bound(by_hash.begin(), by_hash.end(),
                                      std::pair<std::uint64_t, const std::string*>(h, nullptr));
           for (; it != by_hash.end() && it->first == h; ++it) {
-            if (it->second == nullptr) continue;  // already dropped
-            rows_.erase(*it->second);
+            if (it->second == nullptr) continue;   // already dropped
+            rows_.erase(rows_.find(*it->second));  // by iterator: the key lives in the node
             it->second = nullptr;
             ++stale;
           }
