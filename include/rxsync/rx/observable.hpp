@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <rxsync/core/detail/force_inline.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/rx/observer.hpp>
 #include <rxsync/version.hpp>
@@ -93,8 +94,8 @@ class ObservableMixin {
   // matching function"): they reach a static_assert that says which one is wrong.
   template <class OnNext, class OnError = ReportUnhandled, class OnCompleted = NoopCompleted>
     requires(!ObserverArgument<OnNext, T>)
-  Subscription subscribe(OnNext on_next, OnError on_error = {},
-                         OnCompleted on_completed = {}) const {
+  RXSYNC_FORCE_INLINE Subscription subscribe(OnNext on_next, OnError on_error = {},
+                                             OnCompleted on_completed = {}) const {
     if constexpr (std::is_same_v<T, InvalidValue>) {
       return Subscription();  // an operator upstream already reported an error
     } else if constexpr (!std::is_invocable_v<OnNext&, const T&>) {
@@ -160,10 +161,10 @@ class StaticObservable : public detail::ObservableMixin<StaticObservable<T, Stra
  public:
   static constexpr bool completes_in_subscribe = detail::completes_in_subscribe<Strategy>;
 
-  explicit StaticObservable(Strategy s) : strategy_(std::move(s)) {}
+  RXSYNC_FORCE_INLINE explicit StaticObservable(Strategy s) : strategy_(std::move(s)) {}
 
   template <class O>
-  void subscribe_observer(O obs) const {
+  RXSYNC_FORCE_INLINE void subscribe_observer(O obs) const {
     static_assert(detail::Sink<O, T>, "rxsync: subscribe_observer needs a sink of the value type");
     strategy_.subscribe(std::move(obs));
   }
@@ -173,7 +174,7 @@ class StaticObservable : public detail::ObservableMixin<StaticObservable<T, Stra
 };
 
 template <class T, class Strategy>
-StaticObservable<T, Strategy> make_static_observable(Strategy s) {
+RXSYNC_FORCE_INLINE StaticObservable<T, Strategy> make_static_observable(Strategy s) {
   return StaticObservable<T, Strategy>(std::move(s));
 }
 
@@ -258,7 +259,7 @@ class Observable : public detail::ObservableMixin<Observable<T>, T> {
 // itself, and the chain's body is instantiated once, here, not inside a constraint check.
 template <class Src, class Op>
   requires detail::IsObservable<std::remove_cvref_t<Src>> && detail::IsOperator<Op>
-auto operator|(Src&& src, Op&& op) {
+RXSYNC_FORCE_INLINE auto operator|(Src&& src, Op&& op) {
   if constexpr (std::is_same_v<detail::ValueOf<Src>, detail::InvalidValue>) {
     return detail::invalid_observable();  // the step before reported an error already
   } else {

@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <rxsync/core/detail/force_inline.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/rx/detail/disposables.hpp>
 #include <rxsync/version.hpp>
@@ -104,21 +105,21 @@ class RootObserver {
                                          std::shared_ptr<DisposableList>, State*>;
   static constexpr bool local_chain = std::is_same_v<State, LocalDisposables>;
 
-  RootObserver(StateHandle state, OnNext n, OnError e, OnCompleted c)
-      : state_(std::move(state)), fns_(std::in_place, std::move(n), std::move(e), std::move(c)) {}
+  RXSYNC_FORCE_INLINE RootObserver(StateHandle state, OnNext n, OnError e, OnCompleted c)
+      : state_(std::move(state)), fns_(make_fns(std::move(n), std::move(e), std::move(c))) {}
 
   // An exception escaping a user callback is reported to the unhandled-error hook, as RxJS
   // reports it, rather than unwinding into the producer (a subject, a scheduler's loop).
-  void on_next(const T& v) {
+  RXSYNC_FORCE_INLINE void on_next(const T& v) {
     if (state_->is_stopped()) return;
     on_next_unguarded(v);
   }
   // For an emitter that checked already: a subject checks its node's flag, which unsubscribe
   // and every terminal event of this observer raise too.
-  void on_next_unguarded(const T& v) {
+  RXSYNC_FORCE_INLINE void on_next_unguarded(const T& v) {
     if constexpr (kReleases) ++depth_;
     try {
-      fns_->on_next(v);
+      fns().on_next(v);
     } catch (...) {
       report_unhandled_error(std::current_exception());
     }
@@ -131,21 +132,21 @@ class RootObserver {
     if (!state_->stop()) return;
     Finish finish{this};
     try {
-      fns_->on_error(std::move(e));
+      fns().on_error(std::move(e));
     } catch (...) {
       report_unhandled_error(std::current_exception());
     }
   }
-  void on_completed() {
+  RXSYNC_FORCE_INLINE void on_completed() {
     if (!state_->stop()) return;
     Finish finish{this};
     try {
-      fns_->on_completed();
+      fns().on_completed();
     } catch (...) {
       report_unhandled_error(std::current_exception());
     }
   }
-  bool is_disposed() const noexcept { return state_->is_stopped(); }
+  RXSYNC_FORCE_INLINE bool is_disposed() const noexcept { return state_->is_stopped(); }
   // What is_disposed() reads, for an AnyObserver that wraps this observer.
   const std::atomic<bool>* stop_flag() const noexcept
     requires(std::is_same_v<State, DisposableList>)
@@ -183,8 +184,26 @@ class RootObserver {
       }
     }
   };
+  // Callbacks with nothing to release are held plainly: an optional's union would keep the
+  // compiler from putting a static chain's observer in registers.
+  using FnsSlot = std::conditional_t<kReleases, std::optional<Fns>, Fns>;
+  static FnsSlot make_fns(OnNext n, OnError e, OnCompleted c) {
+    if constexpr (kReleases) {
+      return FnsSlot(std::in_place, std::move(n), std::move(e), std::move(c));
+    } else {
+      return Fns(std::move(n), std::move(e), std::move(c));
+    }
+  }
+  Fns& fns() noexcept {
+    if constexpr (kReleases) {
+      return *fns_;
+    } else {
+      return fns_;
+    }
+  }
+
   StateHandle state_;
-  std::optional<Fns> fns_;
+  FnsSlot fns_;
   int depth_ = 0;  // on_next calls in progress (re-entrant ones included)
   bool release_pending_ = false;
 };
@@ -194,10 +213,10 @@ template <class Down>
 class ForwardingSink {
  public:
   static constexpr bool local_chain = sink_is_local<Down>;
-  explicit ForwardingSink(Down down) : down_(std::move(down)) {}
-  void on_error(std::exception_ptr e) { down_.on_error(std::move(e)); }
-  void on_completed() { down_.on_completed(); }
-  bool is_disposed() const noexcept { return down_.is_disposed(); }
+  RXSYNC_FORCE_INLINE explicit ForwardingSink(Down down) : down_(std::move(down)) {}
+  RXSYNC_FORCE_INLINE void on_error(std::exception_ptr e) { down_.on_error(std::move(e)); }
+  RXSYNC_FORCE_INLINE void on_completed() { down_.on_completed(); }
+  RXSYNC_FORCE_INLINE bool is_disposed() const noexcept { return down_.is_disposed(); }
   void add(Subscription s) { down_.add(std::move(s)); }
 
  protected:
@@ -252,8 +271,8 @@ template <class Down>
 class CuttableSink<Down, true> {
  public:
   static constexpr bool local_chain = true;
-  explicit CuttableSink(Down down) : down_(std::move(down)) {}
-  bool is_disposed() const noexcept { return cut_ || down_.is_disposed(); }
+  RXSYNC_FORCE_INLINE explicit CuttableSink(Down down) : down_(std::move(down)) {}
+  RXSYNC_FORCE_INLINE bool is_disposed() const noexcept { return cut_ || down_.is_disposed(); }
   void add(Subscription s) {
     if (cut_) {
       s.unsubscribe();
@@ -263,7 +282,7 @@ class CuttableSink<Down, true> {
   }
   bool cut() noexcept { return !std::exchange(cut_, true); }
   template <class F>
-  bool cut_with(F&& deliver) {
+  RXSYNC_FORCE_INLINE bool cut_with(F&& deliver) {
     if (std::exchange(cut_, true)) return false;
     std::forward<F>(deliver)();
     return true;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include <rxsync/core/concepts.hpp>
+#include <rxsync/core/detail/force_inline.hpp>
 #include <rxsync/core/time.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/observer.hpp>
@@ -36,7 +37,7 @@ struct JustStrategy {
   static constexpr bool completes_in_subscribe = true;
   std::array<T, N> values;
   template <class O>
-  void subscribe(O obs) const {
+  RXSYNC_FORCE_INLINE void subscribe(O obs) const {
     for (const T& v : values) {
       if (obs.is_disposed()) return;
       obs.on_next(v);
@@ -50,7 +51,7 @@ struct FromStrategy {
   static constexpr bool completes_in_subscribe = true;
   R range;
   template <class O>
-  void subscribe(O obs) const {
+  RXSYNC_FORCE_INLINE void subscribe(O obs) const {
     for (const auto& v : range) {
       if (obs.is_disposed()) return;
       obs.on_next(v);

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include <rxsync/core/detail/force_inline.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/version.hpp>
 
@@ -92,20 +93,26 @@ class LocalDisposables {
   void add(Subscription s) {
     if (stopped_) {
       s.unsubscribe();
-    } else {
-      held_.push_back(std::move(s));
+      return;
     }
+    if (!held_) held_ = std::make_unique<std::vector<Subscription>>();
+    held_->push_back(std::move(s));
   }
-  void unsubscribe() noexcept {
+  // Inline and branch-free when nothing was added (the usual case: synchronous sources and
+  // per-value operators register nothing), so a static chain's subscribe folds to its loop.
+  RXSYNC_FORCE_INLINE void unsubscribe() noexcept {
     stopped_ = true;
-    std::vector<Subscription> held;
-    held.swap(held_);
-    for (auto& s : held) s.unsubscribe();
+    if (held_) release_held();
   }
 
  private:
+  void release_held() noexcept {
+    const std::unique_ptr<std::vector<Subscription>> held = std::move(held_);
+    for (auto& s : *held) s.unsubscribe();
+  }
+
   bool stopped_ = false;
-  std::vector<Subscription> held_;
+  std::unique_ptr<std::vector<Subscription>> held_;  // allocated by the first add()
 };
 
 // A replaceable slot for one resource (the current timer of debounce, interval's next tick).

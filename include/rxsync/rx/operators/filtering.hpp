@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <rxsync/core/detail/force_inline.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/observer.hpp>
 #include <rxsync/rx/operators/transform.hpp>
@@ -31,10 +32,10 @@ class CutSinkBase : public CuttableSink<Down> {
   void on_error(std::exception_ptr e) {
     this->cut_with([&] { this->down_.on_error(std::move(e)); });
   }
-  void on_completed() { finish(); }
+  RXSYNC_FORCE_INLINE void on_completed() { finish(); }
 
  protected:
-  void finish() {
+  RXSYNC_FORCE_INLINE void finish() {
     this->cut_with([&] { this->down_.on_completed(); });
   }
 };
@@ -42,7 +43,8 @@ class CutSinkBase : public CuttableSink<Down> {
 template <class Down>
 class TakeSink : public CutSinkBase<Down> {
  public:
-  TakeSink(Down d, std::size_t n) : CutSinkBase<Down>(std::move(d)), remaining_(n) {}
+  RXSYNC_FORCE_INLINE TakeSink(Down d, std::size_t n)
+      : CutSinkBase<Down>(std::move(d)), remaining_(n) {}
   template <class V>
   void on_next(const V& v) {
     if (remaining_ == 0) return;
@@ -58,7 +60,7 @@ class TakeSink : public CutSinkBase<Down> {
 template <class Down, class F>
 class TakeWhileSink : public CutSinkBase<Down> {
  public:
-  TakeWhileSink(Down d, const F& f, bool inclusive)
+  RXSYNC_FORCE_INLINE TakeWhileSink(Down d, const F& f, bool inclusive)
       : CutSinkBase<Down>(std::move(d)), f_(f), inclusive_(inclusive) {}
   template <class V>
   void on_next(const V& v) {
@@ -90,7 +92,8 @@ class TakeWhileSink : public CutSinkBase<Down> {
 template <class Down>
 class SkipSink : public ForwardingSink<Down> {
  public:
-  SkipSink(Down d, std::size_t n) : ForwardingSink<Down>(std::move(d)), remaining_(n) {}
+  RXSYNC_FORCE_INLINE SkipSink(Down d, std::size_t n)
+      : ForwardingSink<Down>(std::move(d)), remaining_(n) {}
   template <class V>
   void on_next(const V& v) {
     if (remaining_ > 0) {
@@ -119,7 +122,8 @@ concept EqualityComparableToBool = requires(const T& a, const T& b) {
 template <class Down, class T, class Eq>
 class DistinctSink : public ForwardingSink<Down> {
  public:
-  DistinctSink(Down d, const Eq& eq) : ForwardingSink<Down>(std::move(d)), eq_(eq) {}
+  RXSYNC_FORCE_INLINE DistinctSink(Down d, const Eq& eq)
+      : ForwardingSink<Down>(std::move(d)), eq_(eq) {}
   void on_next(const T& v) {
     if (last_) {
       bool same = false;
@@ -146,7 +150,7 @@ class DistinctSink : public ForwardingSink<Down> {
 template <class Down, class T, class K, class Eq, class KeyF>
 class KeyDistinctSink : public ForwardingSink<Down> {
  public:
-  KeyDistinctSink(Down d, const Eq& eq, const KeyF& key)
+  RXSYNC_FORCE_INLINE KeyDistinctSink(Down d, const Eq& eq, const KeyF& key)
       : ForwardingSink<Down>(std::move(d)), eq_(eq), key_(key) {}
   void on_next(const T& v) {
     if (failed_) return;
@@ -172,7 +176,7 @@ class KeyDistinctSink : public ForwardingSink<Down> {
 struct TakeOperator : OperatorBase {
   std::size_t n;
   template <class Src>
-  auto operator()(Src&& src) const {
+  RXSYNC_FORCE_INLINE auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
     return plain_wrap_observable<T>(std::forward<Src>(src), [count = n]<class O>(O down) {
       if (count == 0) down.on_completed();  // the sink then reports disposed: upstream sees nothing
@@ -184,7 +188,7 @@ struct TakeOperator : OperatorBase {
 struct SkipOperator : OperatorBase {
   std::size_t n;
   template <class Src>
-  auto operator()(Src&& src) const {
+  RXSYNC_FORCE_INLINE auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
     return plain_wrap_observable<T>(std::forward<Src>(src), [count = n]<class O>(O down) {
       return SkipSink<O>(std::move(down), count);
@@ -197,7 +201,7 @@ struct TakeWhileOperator : OperatorBase {
   F pred;
   bool inclusive = false;
   template <class Src>
-  auto operator()(Src&& src) const {
+  RXSYNC_FORCE_INLINE auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
     if constexpr (!CallableWith<F, const T&>) {
       static_assert(std::is_invocable_v<F&, const T&>,
@@ -222,7 +226,7 @@ template <class Eq>
 struct DistinctOperator : OperatorBase {
   Eq eq;
   template <class Src>
-  auto operator()(Src&& src) const {
+  RXSYNC_FORCE_INLINE auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
     if constexpr (std::is_same_v<Eq, EqualTo> && !EqualityComparableToBool<T>) {
       static_assert(EqualityComparableToBool<T>,
@@ -254,7 +258,7 @@ struct KeyDistinctOperator : OperatorBase {
   Eq eq;
   KeyF key;
   template <class Src>
-  auto operator()(Src&& src) const {
+  RXSYNC_FORCE_INLINE auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
     if constexpr (!CallableWith<KeyF, const T&>) {
       static_assert(std::is_invocable_v<KeyF&, const T&>,

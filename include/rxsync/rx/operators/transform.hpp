@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <rxsync/core/detail/force_inline.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/observer.hpp>
 #include <rxsync/version.hpp>
@@ -22,7 +23,7 @@ namespace detail {
 template <class Down, class F>
 class MapSink : public ForwardingSink<Down> {
  public:
-  MapSink(Down d, const F& f) : ForwardingSink<Down>(std::move(d)), f_(f) {}
+  RXSYNC_FORCE_INLINE MapSink(Down d, const F& f) : ForwardingSink<Down>(std::move(d)), f_(f) {}
   template <class V>
   void on_next(const V& v) {
     using R = std::decay_t<std::invoke_result_t<F&, const V&>>;
@@ -43,7 +44,7 @@ class MapSink : public ForwardingSink<Down> {
 template <class Down, class F>
 class FilterSink : public ForwardingSink<Down> {
  public:
-  FilterSink(Down d, const F& f) : ForwardingSink<Down>(std::move(d)), f_(f) {}
+  RXSYNC_FORCE_INLINE FilterSink(Down d, const F& f) : ForwardingSink<Down>(std::move(d)), f_(f) {}
   template <class V>
   void on_next(const V& v) {
     bool pass = false;
@@ -63,7 +64,7 @@ class FilterSink : public ForwardingSink<Down> {
 template <class Down, class F>
 class TapSink : public ForwardingSink<Down> {
  public:
-  TapSink(Down d, const F& f) : ForwardingSink<Down>(std::move(d)), f_(f) {}
+  RXSYNC_FORCE_INLINE TapSink(Down d, const F& f) : ForwardingSink<Down>(std::move(d)), f_(f) {}
   template <class V>
   void on_next(const V& v) {
     try {
@@ -82,7 +83,7 @@ class TapSink : public ForwardingSink<Down> {
 template <class Down, class Acc, class F>
 class ScanSink : public ForwardingSink<Down> {
  public:
-  ScanSink(Down d, Acc seed, const F& f)
+  RXSYNC_FORCE_INLINE ScanSink(Down d, Acc seed, const F& f)
       : ForwardingSink<Down>(std::move(d)), acc_(std::move(seed)), f_(f) {}
   template <class V>
   void on_next(const V& v) {
@@ -107,7 +108,8 @@ class ScanSink : public ForwardingSink<Down> {
 template <class Down, class T, class F>
 class SeedlessScanSink : public ForwardingSink<Down> {
  public:
-  SeedlessScanSink(Down d, const F& f) : ForwardingSink<Down>(std::move(d)), f_(f) {}
+  RXSYNC_FORCE_INLINE SeedlessScanSink(Down d, const F& f)
+      : ForwardingSink<Down>(std::move(d)), f_(f) {}
   void on_next(const T& v) {
     if (!acc_) {
       acc_.emplace(v);
@@ -131,7 +133,7 @@ class SeedlessScanSink : public ForwardingSink<Down> {
 template <class Down, class T>
 class PairwiseSink : public ForwardingSink<Down> {
  public:
-  explicit PairwiseSink(Down d) : ForwardingSink<Down>(std::move(d)) {}
+  RXSYNC_FORCE_INLINE explicit PairwiseSink(Down d) : ForwardingSink<Down>(std::move(d)) {}
   void on_next(const T& v) {
     if (prev_) {
       std::pair<T, T> out{std::move(*prev_), v};
@@ -155,7 +157,7 @@ struct WrapStrategy {
   Src src;
   Wrap wrap;
   template <class O>
-  void subscribe(O obs) const {
+  RXSYNC_FORCE_INLINE void subscribe(O obs) const {
     auto sink = wrap(std::move(obs));
     if (sink.is_disposed()) return;  // e.g. take(0): never subscribe upstream
     src.subscribe_observer(std::move(sink));
@@ -169,7 +171,7 @@ auto wrap_observable(Src&& src, Wrap wrap) {
 }
 // The same for a sink that keeps nothing once its source returns (map, filter, take, ...).
 template <class T, class Src, class Wrap>
-auto plain_wrap_observable(Src&& src, Wrap wrap) {
+RXSYNC_FORCE_INLINE auto plain_wrap_observable(Src&& src, Wrap wrap) {
   return make_static_observable<T>(
       WrapStrategy<std::remove_cvref_t<Src>, Wrap, false>{std::forward<Src>(src), std::move(wrap)});
 }
@@ -182,7 +184,7 @@ template <class F>
 struct MapOperator : OperatorBase {
   F f;
   template <class Src>
-  auto operator()(Src&& src) const {
+  RXSYNC_FORCE_INLINE auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
     if constexpr (!CallableWith<F, const T&>) {
       static_assert(std::is_invocable_v<F&, const T&>,
@@ -207,7 +209,7 @@ template <class F>
 struct FilterOperator : OperatorBase {
   F pred;
   template <class Src>
-  auto operator()(Src&& src) const {
+  RXSYNC_FORCE_INLINE auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
     if constexpr (!CallableWith<F, const T&>) {
       static_assert(std::is_invocable_v<F&, const T&>,
@@ -231,7 +233,7 @@ template <class F>
 struct TapOperator : OperatorBase {
   F f;
   template <class Src>
-  auto operator()(Src&& src) const {
+  RXSYNC_FORCE_INLINE auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
     if constexpr (!CallableWith<F, const T&>) {
       static_assert(std::is_invocable_v<F&, const T&>,
@@ -251,7 +253,7 @@ struct ScanOperator : OperatorBase {
   Acc seed;
   F f;
   template <class Src>
-  auto operator()(Src&& src) const {
+  RXSYNC_FORCE_INLINE auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
     if constexpr (!CallableWith<F, const Acc&, const T&>) {
       static_assert(std::is_invocable_v<F&, const Acc&, const T&>,
@@ -279,7 +281,7 @@ template <class F>
 struct ScanOperator<void, F> : OperatorBase {
   F f;
   template <class Src>
-  auto operator()(Src&& src) const {
+  RXSYNC_FORCE_INLINE auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
     if constexpr (!CallableWith<F, const T&, const T&>) {
       static_assert(std::is_invocable_v<F&, const T&, const T&>,
@@ -302,7 +304,7 @@ struct ScanOperator<void, F> : OperatorBase {
 
 struct PairwiseOperator : OperatorBase {
   template <class Src>
-  auto operator()(Src&& src) const {
+  RXSYNC_FORCE_INLINE auto operator()(Src&& src) const {
     using T = ValueOf<Src>;
     return plain_wrap_observable<std::pair<T, T>>(std::forward<Src>(src), []<class O>(O down) {
       return PairwiseSink<O, T>(std::move(down));
