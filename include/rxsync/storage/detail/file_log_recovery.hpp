@@ -128,9 +128,9 @@ inline std::filesystem::path save_dropped_bytes(const std::filesystem::path& log
     }
     step = "write";
     write_all_at(out, bytes.data(), bytes.size(), 0, side);
-    step = "fsync";
+    step = "flush to disk";
     sync_full(out, side);
-    step = "fsync the directory of";
+    step = "flush to disk the directory entry of";
     sync_directory(log.parent_path());
   } catch (const std::system_error& e) {
     if (step != std::string_view("create")) {
@@ -157,10 +157,11 @@ inline std::filesystem::path save_dropped_bytes(const std::filesystem::path& log
 // again.
 inline void cut_log(const FileHandle& fd, const std::filesystem::path& log,
                     const RecoveryReport& report) {
-  const char* step = "ftruncate";
+  // Platform-neutral step names: the same text is thrown on POSIX and Win32.
+  const char* step = "truncate";
   try {
     truncate_file(fd, report.first_bad_offset, log);
-    step = "fdatasync";
+    step = "flush to disk";
     sync_data(fd, log);
   } catch (const std::system_error& e) {
     const std::string saved =
