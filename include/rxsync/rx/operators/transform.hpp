@@ -27,14 +27,26 @@ class MapSink : public ForwardingSink<Down> {
   template <class V>
   void on_next(const V& v) {
     using R = std::decay_t<std::invoke_result_t<F&, const V&>>;
-    std::optional<R> out;
-    try {
-      out.emplace(f_(v));
-    } catch (...) {
-      this->down_.on_error(std::current_exception());
-      return;
+    if constexpr (std::is_trivially_copyable_v<R> && std::is_default_constructible_v<R>) {
+      // No optional for plain values: its engaged flag was one more store per value.
+      R out{};
+      try {
+        out = f_(v);
+      } catch (...) {
+        this->down_.on_error(std::current_exception());
+        return;
+      }
+      this->down_.on_next(out);
+    } else {
+      std::optional<R> out;
+      try {
+        out.emplace(f_(v));
+      } catch (...) {
+        this->down_.on_error(std::current_exception());
+        return;
+      }
+      this->down_.on_next(*out);
     }
-    this->down_.on_next(*out);
   }
 
  private:
