@@ -20,6 +20,7 @@
 
 #include <rxsync/fwd/cache/lru_cache.hpp>
 #include <rxsync/fwd/cache/tiered_cache.hpp>
+#include <rxsync/fwd/codec/serializer.hpp>
 #include <rxsync/fwd/crdt/counters.hpp>
 #include <rxsync/fwd/crdt/dot_context.hpp>
 #include <rxsync/fwd/crdt/flags.hpp>
@@ -109,6 +110,12 @@ struct PerfStats;
 struct PerfAnomaly;
 class PerfMonitor;
 
+// codec/ (Serializer: in <rxsync/fwd/codec/serializer.hpp>)
+class BinaryWriter;
+class BinaryReader;
+struct DecodeError;
+struct DefaultCodec;
+
 // storage/
 class MemoryStorage;
 class FileStorage;
@@ -120,10 +127,6 @@ struct DamagedRange;
 class FileStorageError;
 template <class Store>
 class SerializedStorage;
-struct DefaultCodec;
-class BinaryWriter;
-class BinaryReader;
-struct DecodeError;
 
 // cache/
 struct CacheStats;

@@ -8,6 +8,12 @@
 
 #include <rxsync/cache/lru_cache.hpp>
 #include <rxsync/cache/tiered_cache.hpp>
+#include <rxsync/codec/binary.hpp>
+#include <rxsync/codec/crdt.hpp>
+#include <rxsync/codec/default_codec.hpp>
+#include <rxsync/codec/fwd.hpp>
+#include <rxsync/codec/record.hpp>
+#include <rxsync/codec/serializer.hpp>
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/function.hpp>
 #include <rxsync/core/lifetime_guard.hpp>

@@ -1,5 +1,6 @@
 // Named conflict scenarios: pin/unpin races, add-wins sets, counters on three
 // replicas, MV register siblings, LWW tie-breaks; and decoding of corrupt states.
+#include <rxsync/codec/crdt.hpp>
 #include <rxsync/crdt/counters.hpp>
 #include <rxsync/crdt/flags.hpp>
 #include <rxsync/crdt/or_map.hpp>
@@ -240,7 +241,7 @@ TEST_CASE("corrupt CRDT encodings raise DecodeError") {
   }
   SECTION("a dot outside the causal context") {
     rxsync::BinaryWriter w;
-    w.put_u8(rxsync::OrSet<std::string>::kTag);
+    w.put_u8(rxsync::Serializer<rxsync::OrSet<std::string>>::kTag);
     w.put_varint(0);  // empty context
     w.put_varint(1);  // one key
     w.put_string("x");
@@ -252,7 +253,7 @@ TEST_CASE("corrupt CRDT encodings raise DecodeError") {
   }
   SECTION("the same dot under two keys") {
     rxsync::BinaryWriter w;
-    w.put_u8(rxsync::OrSet<std::string>::kTag);
+    w.put_u8(rxsync::Serializer<rxsync::OrSet<std::string>>::kTag);
     w.put_varint(1);
     w.put_string("a");
     w.put_varint(1);
@@ -268,7 +269,7 @@ TEST_CASE("corrupt CRDT encodings raise DecodeError") {
   }
   SECTION("a key with no dots") {
     rxsync::BinaryWriter w;
-    w.put_u8(rxsync::OrSet<std::string>::kTag);
+    w.put_u8(rxsync::Serializer<rxsync::OrSet<std::string>>::kTag);
     w.put_varint(0);
     w.put_varint(1);
     w.put_string("x");

@@ -1,4 +1,5 @@
 // VectorClock: causality, equality, merge, pruning and encoding.
+#include <rxsync/codec/crdt.hpp>
 #include <rxsync/crdt/vector_clock.hpp>
 
 #include <algorithm>
@@ -117,7 +118,7 @@ TEST_CASE("VectorClock encoding round trips and rejects corruption") {
   REQUIRE_THROWS_WITH(Clock::decode(wrong_tag), rxsync_test::contains("VectorClock"));
 
   rxsync::BinaryWriter unsorted;
-  unsorted.put_u8(Clock::kTag);
+  unsorted.put_u8(rxsync::Serializer<Clock>::kTag);
   unsorted.put_varint(2);
   unsorted.put_string("b");
   unsorted.put_varint(1);
@@ -126,7 +127,7 @@ TEST_CASE("VectorClock encoding round trips and rejects corruption") {
   REQUIRE_THROWS_WITH(Clock::decode(unsorted.str()), rxsync_test::contains("ascending"));
 
   rxsync::BinaryWriter zero;
-  zero.put_u8(Clock::kTag);
+  zero.put_u8(rxsync::Serializer<Clock>::kTag);
   zero.put_varint(1);
   zero.put_string("a");
   zero.put_varint(0);

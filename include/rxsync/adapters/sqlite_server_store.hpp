@@ -35,7 +35,10 @@
 
 #include <rxsync/adapters/detail/sqlite_db.hpp>
 #include <rxsync/adapters/detail/sqlite_server_rows.hpp>
-#include <rxsync/storage/codec.hpp>
+#include <rxsync/codec/binary.hpp>
+#include <rxsync/codec/crdt.hpp>
+#include <rxsync/codec/default_codec.hpp>
+#include <rxsync/codec/serializer.hpp>
 #include <rxsync/sync/server_store.hpp>
 
 namespace rxsync {

@@ -17,10 +17,13 @@
 #include <vector>
 
 #include <rxsync/cache/lru_cache.hpp>
+#include <rxsync/codec/binary.hpp>
+#include <rxsync/codec/crdt.hpp>
+#include <rxsync/codec/default_codec.hpp>
+#include <rxsync/codec/serializer.hpp>
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/time.hpp>
 #include <rxsync/fwd/cache/tiered_cache.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
 namespace rxsync {

@@ -10,9 +10,9 @@
 #include <string>
 #include <string_view>
 
+#include <rxsync/crdt/detail/codec_hooks.hpp>
 #include <rxsync/crdt/vector_clock.hpp>
 #include <rxsync/fwd/crdt/counters.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
 namespace rxsync {
@@ -23,8 +23,6 @@ inline namespace RXSYNC_ABI_NAMESPACE {
 template <class Actor>
 class GCounter {
  public:
-  static constexpr std::uint8_t kTag = 0x47;  // 'G'
-
   // Throws std::overflow_error if the actor's count would wrap.
   void increment(const Actor& actor, std::uint64_t n = 1) { counts_.advance(actor, n); }
   // Throws std::overflow_error if the total does not fit in 64 bits.
@@ -36,20 +34,22 @@ class GCounter {
 
   friend bool operator==(const GCounter& a, const GCounter& b) { return a.counts_ == b.counts_; }
 
-  void encode_to(BinaryWriter& w) const {
-    w.put_u8(kTag);
-    counts_.encode_entries(w);
+  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
+  // header to include when it is missing.
+  template <class Writer>
+  void encode_to(Writer& w) const {
+    detail::crdt_write(w, *this);
   }
-  static GCounter decode_from(BinaryReader& r) {
-    r.expect_tag(kTag, "GCounter");
-    GCounter out;
-    out.counts_ = VectorClock<Actor>::decode_entries(r);
-    return out;
+  template <class Reader>
+  static GCounter decode_from(Reader& r) {
+    return detail::crdt_read<GCounter>(r);
   }
-  std::string encode() const { return encode_value(*this); }
-  static GCounter decode(std::string_view bytes) { return decode_value<GCounter>(bytes); }
+  std::string encode() const { return detail::crdt_encode(*this); }
+  static GCounter decode(std::string_view bytes) { return detail::crdt_decode<GCounter>(bytes); }
 
  private:
+  friend struct Serializer<GCounter>;
+
   VectorClock<Actor> counts_;
 };
 
@@ -58,8 +58,6 @@ class GCounter {
 template <class Actor>
 class PNCounter {
  public:
-  static constexpr std::uint8_t kTag = 0x50;  // 'P'
-
   void increment(const Actor& actor, std::uint64_t n = 1) { up_.increment(actor, n); }
   void decrement(const Actor& actor, std::uint64_t n = 1) { down_.increment(actor, n); }
   // Throws std::overflow_error if the difference does not fit in int64.
@@ -87,22 +85,22 @@ class PNCounter {
     return a.up_ == b.up_ && a.down_ == b.down_;
   }
 
-  void encode_to(BinaryWriter& w) const {
-    w.put_u8(kTag);
-    up_.encode_to(w);
-    down_.encode_to(w);
+  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
+  // header to include when it is missing.
+  template <class Writer>
+  void encode_to(Writer& w) const {
+    detail::crdt_write(w, *this);
   }
-  static PNCounter decode_from(BinaryReader& r) {
-    r.expect_tag(kTag, "PNCounter");
-    PNCounter out;
-    out.up_ = GCounter<Actor>::decode_from(r);
-    out.down_ = GCounter<Actor>::decode_from(r);
-    return out;
+  template <class Reader>
+  static PNCounter decode_from(Reader& r) {
+    return detail::crdt_read<PNCounter>(r);
   }
-  std::string encode() const { return encode_value(*this); }
-  static PNCounter decode(std::string_view bytes) { return decode_value<PNCounter>(bytes); }
+  std::string encode() const { return detail::crdt_encode(*this); }
+  static PNCounter decode(std::string_view bytes) { return detail::crdt_decode<PNCounter>(bytes); }
 
  private:
+  friend struct Serializer<PNCounter>;
+
   GCounter<Actor> up_;
   GCounter<Actor> down_;
 };

@@ -18,9 +18,9 @@
 #include <utility>
 #include <vector>
 
+#include <rxsync/crdt/detail/codec_hooks.hpp>
 #include <rxsync/crdt/vector_clock.hpp>
 #include <rxsync/fwd/crdt/dot_context.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
 namespace rxsync {
@@ -48,8 +48,6 @@ namespace detail {
 struct Unit {
   friend bool operator==(Unit, Unit) noexcept { return true; }
   friend bool operator<(Unit, Unit) noexcept { return false; }
-  void encode_to(BinaryWriter&) const noexcept {}
-  static Unit decode_from(BinaryReader&) noexcept { return {}; }
 };
 
 }  // namespace detail
@@ -126,53 +124,10 @@ class DotMap {
     return a.context_ == b.context_ && a.map_ == b.map_;
   }
 
-  void encode_to(BinaryWriter& w) const {
-    context_.encode_entries(w);
-    w.put_varint(map_.size());
-    for (const auto& [key, entries] : map_) {
-      write_value(w, key);
-      w.put_varint(entries.size());
-      for (const auto& [dot, payload] : entries) {
-        write_value(w, dot.actor);
-        w.put_varint(dot.counter);
-        write_value(w, payload);
-      }
-    }
-  }
-  // Rejects anything the mutators could not have produced: unsorted keys or dots, empty entry
-  // lists, a dot outside the context, the same dot twice.
-  static DotMap decode_from(BinaryReader& r) {
-    DotMap out;
-    out.context_ = VectorClock<Actor>::decode_entries(r);
-    std::vector<DotT> all;
-    const std::size_t keys = r.get_count(2);
-    for (std::size_t k = 0; k < keys; ++k) {
-      Key key = read_value<Key>(r);
-      if (!out.map_.empty() && !(std::prev(out.map_.end())->first < key)) {
-        r.fail("DotMap keys not in strictly ascending order");
-      }
-      const std::size_t n = r.get_count(2);
-      if (n == 0) r.fail("DotMap key with no dots");
-      Entries entries;
-      entries.reserve(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        DotT dot{read_value<Actor>(r), r.get_varint()};
-        if (dot.counter == 0 || !out.seen(dot)) r.fail("DotMap dot outside its causal context");
-        if (!entries.empty() && !(entries.back().first < dot)) {
-          r.fail("DotMap dots not in strictly ascending order");
-        }
-        Payload payload = read_value<Payload>(r);
-        all.push_back(dot);
-        entries.emplace_back(std::move(dot), std::move(payload));
-      }
-      out.map_.emplace_hint(out.map_.end(), std::move(key), std::move(entries));
-    }
-    std::sort(all.begin(), all.end());
-    if (std::adjacent_find(all.begin(), all.end()) != all.end()) r.fail("DotMap dot used twice");
-    return out;
-  }
-
  private:
+  // The codec builds a decoded DotMap from its parts, after checking them.
+  friend struct Serializer<DotMap>;
+
   // (both) + (mine not seen by them) + (theirs not seen by me); payloads of a dot are identical.
   Entries join_entries(const Entries& a, const Entries& b, const DotMap& other) const {
     Entries out;

@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
+#include <rxsync/crdt/detail/codec_hooks.hpp>
 #include <rxsync/crdt/dot_context.hpp>
 #include <rxsync/fwd/crdt/flags.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
 namespace rxsync {
@@ -23,8 +23,6 @@ inline namespace RXSYNC_ABI_NAMESPACE {
 template <class Actor>
 class EnableWinsFlag {
  public:
-  static constexpr std::uint8_t kTag = 0x45;  // 'E'
-
   void enable(const Actor& actor) { kernel_.assign(detail::Unit{}, actor, detail::Unit{}); }
   void disable() noexcept { kernel_.clear(); }
   bool value() const noexcept { return !kernel_.empty(); }
@@ -35,22 +33,24 @@ class EnableWinsFlag {
     return a.kernel_ == b.kernel_;
   }
 
-  void encode_to(BinaryWriter& w) const {
-    w.put_u8(kTag);
-    kernel_.encode_to(w);
+  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
+  // header to include when it is missing.
+  template <class Writer>
+  void encode_to(Writer& w) const {
+    detail::crdt_write(w, *this);
   }
-  static EnableWinsFlag decode_from(BinaryReader& r) {
-    r.expect_tag(kTag, "EnableWinsFlag");
-    EnableWinsFlag out;
-    out.kernel_ = DotMap<detail::Unit, detail::Unit, Actor>::decode_from(r);
-    return out;
+  template <class Reader>
+  static EnableWinsFlag decode_from(Reader& r) {
+    return detail::crdt_read<EnableWinsFlag>(r);
   }
-  std::string encode() const { return encode_value(*this); }
+  std::string encode() const { return detail::crdt_encode(*this); }
   static EnableWinsFlag decode(std::string_view bytes) {
-    return decode_value<EnableWinsFlag>(bytes);
+    return detail::crdt_decode<EnableWinsFlag>(bytes);
   }
 
  private:
+  friend struct Serializer<EnableWinsFlag>;
+
   DotMap<detail::Unit, detail::Unit, Actor> kernel_;
 };
 
@@ -61,8 +61,6 @@ class EnableWinsFlag {
 template <class Actor>
 class DisableWinsFlag {
  public:
-  static constexpr std::uint8_t kTag = 0x44;  // 'D'
-
   void enable(const Actor& actor) { kernel_.assign(detail::Unit{}, actor, true); }
   void disable(const Actor& actor) { kernel_.assign(detail::Unit{}, actor, false); }
   bool value() const noexcept {
@@ -80,22 +78,24 @@ class DisableWinsFlag {
     return a.kernel_ == b.kernel_;
   }
 
-  void encode_to(BinaryWriter& w) const {
-    w.put_u8(kTag);
-    kernel_.encode_to(w);
+  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
+  // header to include when it is missing.
+  template <class Writer>
+  void encode_to(Writer& w) const {
+    detail::crdt_write(w, *this);
   }
-  static DisableWinsFlag decode_from(BinaryReader& r) {
-    r.expect_tag(kTag, "DisableWinsFlag");
-    DisableWinsFlag out;
-    out.kernel_ = DotMap<detail::Unit, bool, Actor>::decode_from(r);
-    return out;
+  template <class Reader>
+  static DisableWinsFlag decode_from(Reader& r) {
+    return detail::crdt_read<DisableWinsFlag>(r);
   }
-  std::string encode() const { return encode_value(*this); }
+  std::string encode() const { return detail::crdt_encode(*this); }
   static DisableWinsFlag decode(std::string_view bytes) {
-    return decode_value<DisableWinsFlag>(bytes);
+    return detail::crdt_decode<DisableWinsFlag>(bytes);
   }
 
  private:
+  friend struct Serializer<DisableWinsFlag>;
+
   DotMap<detail::Unit, bool, Actor> kernel_;
 };
 

@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
+#include <rxsync/crdt/detail/codec_hooks.hpp>
 #include <rxsync/crdt/vector_clock.hpp>
 #include <rxsync/fwd/crdt/merge.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
 namespace rxsync {
@@ -275,8 +275,6 @@ RecordMerger<T, Rules...> record_merger(Rules... rules) {
 // Default template arguments: in <rxsync/fwd/crdt/merge.hpp>.
 template <class T, class Actor>
 struct Versioned {
-  static constexpr std::uint8_t kTag = 0x76;  // 'v'
-
   T value{};
   VectorClock<Actor> clock;
 
@@ -290,17 +288,15 @@ struct Versioned {
     return a.clock == b.clock && a.value == b.value;
   }
 
-  void encode_to(BinaryWriter& w) const {
-    w.put_u8(kTag);
-    clock.encode_to(w);
-    write_value(w, value);
+  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
+  // header to include when it is missing.
+  template <class Writer>
+  void encode_to(Writer& w) const {
+    detail::crdt_write(w, *this);
   }
-  static Versioned decode_from(BinaryReader& r) {
-    r.expect_tag(kTag, "Versioned");
-    Versioned out;
-    out.clock = VectorClock<Actor>::decode_from(r);
-    out.value = read_value<T>(r);
-    return out;
+  template <class Reader>
+  static Versioned decode_from(Reader& r) {
+    return detail::crdt_read<Versioned>(r);
   }
 };
 

@@ -16,9 +16,9 @@
 #include <string_view>
 #include <utility>
 
+#include <rxsync/crdt/detail/codec_hooks.hpp>
 #include <rxsync/crdt/dot_context.hpp>
 #include <rxsync/fwd/crdt/or_map.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
 namespace rxsync {
@@ -30,8 +30,6 @@ inline namespace RXSYNC_ABI_NAMESPACE {
 template <class K, class V, class Actor>
 class OrMap {
  public:
-  static constexpr std::uint8_t kTag = 0x4f;  // 'O'
-
   // Marks key present (as a write by actor) and lets change mutate its value.
   template <class F>
   void update(const Actor& actor, const K& key, F&& change) {
@@ -71,38 +69,22 @@ class OrMap {
     return a.keys_ == b.keys_ && a.values_ == b.values_;
   }
 
-  void encode_to(BinaryWriter& w) const {
-    w.put_u8(kTag);
-    keys_.encode_to(w);
-    w.put_varint(values_.size());
-    for (const auto& [key, value] : values_) {
-      write_value(w, key);
-      write_value(w, value);
-    }
+  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
+  // header to include when it is missing.
+  template <class Writer>
+  void encode_to(Writer& w) const {
+    detail::crdt_write(w, *this);
   }
-  static OrMap decode_from(BinaryReader& r) {
-    r.expect_tag(kTag, "OrMap");
-    OrMap out;
-    out.keys_ = DotMap<K, detail::Unit, Actor>::decode_from(r);
-    const std::size_t n = r.get_count(2);
-    for (std::size_t i = 0; i < n; ++i) {
-      K key = read_value<K>(r);
-      if (!out.values_.empty() && !(std::prev(out.values_.end())->first < key)) {
-        r.fail("OrMap keys not in strictly ascending order");
-      }
-      V value = read_value<V>(r);
-      out.values_.emplace_hint(out.values_.end(), std::move(key), std::move(value));
-    }
-    for (const auto& entry : out.keys_.map()) {
-      if (out.values_.find(entry.first) == out.values_.end())
-        r.fail("OrMap live key without a value");
-    }
-    return out;
+  template <class Reader>
+  static OrMap decode_from(Reader& r) {
+    return detail::crdt_read<OrMap>(r);
   }
-  std::string encode() const { return encode_value(*this); }
-  static OrMap decode(std::string_view bytes) { return decode_value<OrMap>(bytes); }
+  std::string encode() const { return detail::crdt_encode(*this); }
+  static OrMap decode(std::string_view bytes) { return detail::crdt_decode<OrMap>(bytes); }
 
  private:
+  friend struct Serializer<OrMap>;
+
   DotMap<K, detail::Unit, Actor> keys_;
   std::map<K, V> values_;  // also holds the values of erased keys (see the class comment)
 };

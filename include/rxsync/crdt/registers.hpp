@@ -13,9 +13,9 @@
 #include <utility>
 
 #include <rxsync/core/time.hpp>
+#include <rxsync/crdt/detail/codec_hooks.hpp>
 #include <rxsync/crdt/dot_context.hpp>
 #include <rxsync/fwd/crdt/registers.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
 namespace rxsync {
@@ -30,8 +30,6 @@ inline namespace RXSYNC_ABI_NAMESPACE {
 template <class T, class Actor>
 class LwwRegister {
  public:
-  static constexpr std::uint8_t kTag = 0x4c;  // 'L'
-
   LwwRegister() = default;
   LwwRegister(T value, TimePoint timestamp, Actor actor)
       : value_(std::move(value)), timestamp_(timestamp), actor_(std::move(actor)) {}
@@ -58,21 +56,20 @@ class LwwRegister {
     return a.timestamp_ == b.timestamp_ && a.actor_ == b.actor_ && a.value_ == b.value_;
   }
 
-  void encode_to(BinaryWriter& w) const {
-    w.put_u8(kTag);
-    write_value(w, timestamp_);
-    write_value(w, actor_);
-    write_value(w, value_);
+  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
+  // header to include when it is missing.
+  template <class Writer>
+  void encode_to(Writer& w) const {
+    detail::crdt_write(w, *this);
   }
-  static LwwRegister decode_from(BinaryReader& r) {
-    r.expect_tag(kTag, "LwwRegister");
-    const auto ts = read_value<TimePoint>(r);
-    Actor actor = read_value<Actor>(r);
-    T value = read_value<T>(r);
-    return LwwRegister(std::move(value), ts, std::move(actor));
+  template <class Reader>
+  static LwwRegister decode_from(Reader& r) {
+    return detail::crdt_read<LwwRegister>(r);
   }
-  std::string encode() const { return encode_value(*this); }
-  static LwwRegister decode(std::string_view bytes) { return decode_value<LwwRegister>(bytes); }
+  std::string encode() const { return detail::crdt_encode(*this); }
+  static LwwRegister decode(std::string_view bytes) {
+    return detail::crdt_decode<LwwRegister>(bytes);
+  }
 
  private:
   // Strict total order on (timestamp, actor, value).
@@ -93,8 +90,6 @@ class LwwRegister {
 template <class T>
 class MaxRegister {
  public:
-  static constexpr std::uint8_t kTag = 0x4d;  // 'M'
-
   MaxRegister() = default;
   explicit MaxRegister(T initial) : value_(std::move(initial)) {}
 
@@ -111,16 +106,20 @@ class MaxRegister {
     return a.value_ == b.value_;
   }
 
-  void encode_to(BinaryWriter& w) const {
-    w.put_u8(kTag);
-    write_value(w, value_);
+  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
+  // header to include when it is missing.
+  template <class Writer>
+  void encode_to(Writer& w) const {
+    detail::crdt_write(w, *this);
   }
-  static MaxRegister decode_from(BinaryReader& r) {
-    r.expect_tag(kTag, "MaxRegister");
-    return MaxRegister(read_value<T>(r));
+  template <class Reader>
+  static MaxRegister decode_from(Reader& r) {
+    return detail::crdt_read<MaxRegister>(r);
   }
-  std::string encode() const { return encode_value(*this); }
-  static MaxRegister decode(std::string_view bytes) { return decode_value<MaxRegister>(bytes); }
+  std::string encode() const { return detail::crdt_encode(*this); }
+  static MaxRegister decode(std::string_view bytes) {
+    return detail::crdt_decode<MaxRegister>(bytes);
+  }
 
  private:
   T value_{};
@@ -133,8 +132,6 @@ class MaxRegister {
 template <class T, class Actor>
 class MvRegister {
  public:
-  static constexpr std::uint8_t kTag = 0x52;  // 'R'
-
   void assign(const Actor& actor, T value) {
     auto dot = kernel_.next_dot(actor);
     kernel_.clear();
@@ -155,20 +152,24 @@ class MvRegister {
     return a.kernel_ == b.kernel_;
   }
 
-  void encode_to(BinaryWriter& w) const {
-    w.put_u8(kTag);
-    kernel_.encode_to(w);
+  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
+  // header to include when it is missing.
+  template <class Writer>
+  void encode_to(Writer& w) const {
+    detail::crdt_write(w, *this);
   }
-  static MvRegister decode_from(BinaryReader& r) {
-    r.expect_tag(kTag, "MvRegister");
-    MvRegister out;
-    out.kernel_ = DotMap<T, detail::Unit, Actor>::decode_from(r);
-    return out;
+  template <class Reader>
+  static MvRegister decode_from(Reader& r) {
+    return detail::crdt_read<MvRegister>(r);
   }
-  std::string encode() const { return encode_value(*this); }
-  static MvRegister decode(std::string_view bytes) { return decode_value<MvRegister>(bytes); }
+  std::string encode() const { return detail::crdt_encode(*this); }
+  static MvRegister decode(std::string_view bytes) {
+    return detail::crdt_decode<MvRegister>(bytes);
+  }
 
  private:
+  friend struct Serializer<MvRegister>;
+
   DotMap<T, detail::Unit, Actor> kernel_;
 };
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
+#include <rxsync/crdt/detail/codec_hooks.hpp>
 #include <rxsync/crdt/dot_context.hpp>
 #include <rxsync/fwd/crdt/sets.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
 namespace rxsync {
@@ -25,8 +25,6 @@ inline namespace RXSYNC_ABI_NAMESPACE {
 template <class T, class Actor>
 class OrSet {
  public:
-  static constexpr std::uint8_t kTag = 0x53;  // 'S'
-
   void add(const Actor& actor, const T& value) { kernel_.assign(value, actor, detail::Unit{}); }
   // Returns whether the element was present here.
   bool erase(const T& value) { return kernel_.remove(value); }
@@ -44,20 +42,22 @@ class OrSet {
 
   friend bool operator==(const OrSet& a, const OrSet& b) { return a.kernel_ == b.kernel_; }
 
-  void encode_to(BinaryWriter& w) const {
-    w.put_u8(kTag);
-    kernel_.encode_to(w);
+  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
+  // header to include when it is missing.
+  template <class Writer>
+  void encode_to(Writer& w) const {
+    detail::crdt_write(w, *this);
   }
-  static OrSet decode_from(BinaryReader& r) {
-    r.expect_tag(kTag, "OrSet");
-    OrSet out;
-    out.kernel_ = DotMap<T, detail::Unit, Actor>::decode_from(r);
-    return out;
+  template <class Reader>
+  static OrSet decode_from(Reader& r) {
+    return detail::crdt_read<OrSet>(r);
   }
-  std::string encode() const { return encode_value(*this); }
-  static OrSet decode(std::string_view bytes) { return decode_value<OrSet>(bytes); }
+  std::string encode() const { return detail::crdt_encode(*this); }
+  static OrSet decode(std::string_view bytes) { return detail::crdt_decode<OrSet>(bytes); }
 
  private:
+  friend struct Serializer<OrSet>;
+
   DotMap<T, detail::Unit, Actor> kernel_;
 };
 
@@ -69,8 +69,6 @@ class OrSet {
 template <class T, class Actor>
 class RemoveWinsSet {
  public:
-  static constexpr std::uint8_t kTag = 0x57;  // 'W'
-
   void add(const Actor& actor, const T& value) { kernel_.assign(value, actor, true); }
   void erase(const Actor& actor, const T& value) { kernel_.assign(value, actor, false); }
   bool contains(const T& value) const {
@@ -91,20 +89,24 @@ class RemoveWinsSet {
     return a.kernel_ == b.kernel_;
   }
 
-  void encode_to(BinaryWriter& w) const {
-    w.put_u8(kTag);
-    kernel_.encode_to(w);
+  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
+  // header to include when it is missing.
+  template <class Writer>
+  void encode_to(Writer& w) const {
+    detail::crdt_write(w, *this);
   }
-  static RemoveWinsSet decode_from(BinaryReader& r) {
-    r.expect_tag(kTag, "RemoveWinsSet");
-    RemoveWinsSet out;
-    out.kernel_ = DotMap<T, bool, Actor>::decode_from(r);
-    return out;
+  template <class Reader>
+  static RemoveWinsSet decode_from(Reader& r) {
+    return detail::crdt_read<RemoveWinsSet>(r);
   }
-  std::string encode() const { return encode_value(*this); }
-  static RemoveWinsSet decode(std::string_view bytes) { return decode_value<RemoveWinsSet>(bytes); }
+  std::string encode() const { return detail::crdt_encode(*this); }
+  static RemoveWinsSet decode(std::string_view bytes) {
+    return detail::crdt_decode<RemoveWinsSet>(bytes);
+  }
 
  private:
+  friend struct Serializer<RemoveWinsSet>;
+
   template <class Entries>
   static bool all_adds(const Entries& entries) {
     for (const auto& e : entries) {

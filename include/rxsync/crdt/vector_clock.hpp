@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include <rxsync/crdt/detail/codec_hooks.hpp>
 #include <rxsync/fwd/crdt/vector_clock.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
 namespace rxsync {
@@ -45,7 +45,6 @@ template <class Actor>
 class VectorClock {
  public:
   using Entry = std::pair<Actor, std::uint64_t>;
-  static constexpr std::uint8_t kTag = 0x56;  // 'V'
 
   VectorClock() = default;
   VectorClock(std::initializer_list<std::pair<Actor, std::uint64_t>> init) {
@@ -185,46 +184,24 @@ class VectorClock {
     return total;
   }
 
-  // Format: tag, count, then (actor, counter) in ascending actor order. Decoding rejects unsorted
-  // or duplicate actors and zero counters: they would break the invariants above.
-  void encode_to(BinaryWriter& w) const {
-    w.put_u8(kTag);
-    encode_entries(w);
+  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
+  // header to include when it is missing.
+  template <class Writer>
+  void encode_to(Writer& w) const {
+    detail::crdt_write(w, *this);
   }
-  static VectorClock decode_from(BinaryReader& r) {
-    r.expect_tag(kTag, "VectorClock");
-    return decode_entries(r);
+  template <class Reader>
+  static VectorClock decode_from(Reader& r) {
+    return detail::crdt_read<VectorClock>(r);
   }
-  void encode_entries(BinaryWriter& w) const {
-    w.put_varint(entries_.size());
-    for (const auto& [actor, counter] : entries_) {
-      write_value(w, actor);
-      w.put_varint(counter);
-    }
+  std::string encode() const { return detail::crdt_encode(*this); }
+  static VectorClock decode(std::string_view bytes) {
+    return detail::crdt_decode<VectorClock>(bytes);
   }
-  static VectorClock decode_entries(BinaryReader& r) {
-    VectorClock out;
-    const std::size_t n = r.get_count(2);
-    out.entries_.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      Actor actor = read_value<Actor>(r);
-      const std::uint64_t counter = r.get_varint();
-      if (counter == 0) r.fail("VectorClock entry with a zero counter");
-      if (!out.entries_.empty() && !(out.entries_.back().first < actor)) {
-        r.fail("VectorClock actors not in strictly ascending order");
-      }
-      out.entries_.emplace_back(std::move(actor), counter);
-    }
-    return out;
-  }
-  std::string encode() const {
-    BinaryWriter w;
-    encode_to(w);
-    return std::move(w).take();
-  }
-  static VectorClock decode(std::string_view bytes) { return decode_value<VectorClock>(bytes); }
 
  private:
+  friend struct Serializer<VectorClock>;
+
   typename std::vector<Entry>::const_iterator find(const Actor& actor) const {
     return std::lower_bound(entries_.begin(), entries_.end(), actor,
                             [](const Entry& e, const Actor& a) { return e.first < a; });

@@ -13,12 +13,15 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include <rxsync/codec/binary.hpp>
+#include <rxsync/codec/default_codec.hpp>
+#include <rxsync/codec/serializer.hpp>
 #include <rxsync/core/time.hpp>
 #include <rxsync/crdt/merge.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
 namespace rxsync {
@@ -36,50 +39,56 @@ struct ChatMessage {
     return std::tie(a.timestamp, a.id, a.role, a.text) <
            std::tie(b.timestamp, b.id, b.role, b.text);
   }
-
-  void encode_to(BinaryWriter& w) const {
-    write_value(w, id);
-    write_value(w, timestamp);
-    write_value(w, role);
-    write_value(w, text);
-  }
-  static ChatMessage decode_from(BinaryReader& r) {
-    ChatMessage m;
-    m.id = r.get_string();
-    m.timestamp = read_value<TimePoint>(r);
-    m.role = r.get_string();
-    m.text = r.get_string();
-    return m;
-  }
 };
 
-struct ChatThread {
-  static constexpr std::uint8_t kTag = 0x54;  // 'T'
+// A type's binary form, next to the type: rxsync's Serializer finds these two functions by
+// argument-dependent lookup, so the struct stays a plain aggregate. Your own types do the same,
+// in their own namespace.
+inline void rxsync_encode(BinaryWriter& w, const ChatMessage& m) {
+  write_value(w, m.id);
+  write_value(w, m.timestamp);
+  write_value(w, m.role);
+  write_value(w, m.text);
+}
+inline ChatMessage rxsync_decode(BinaryReader& r, std::type_identity<ChatMessage>) {
+  ChatMessage m;
+  m.id = read_value<std::string>(r);
+  m.timestamp = read_value<TimePoint>(r);
+  m.role = read_value<std::string>(r);
+  m.text = read_value<std::string>(r);
+  return m;
+}
 
+struct ChatThread {
   std::string id;
   std::string title;
   std::vector<ChatMessage> messages;  // ordered by (timestamp, id)
   std::uint64_t version = 0;
 
   friend bool operator==(const ChatThread&, const ChatThread&) = default;
-
-  void encode_to(BinaryWriter& w) const {
-    w.put_u8(kTag);
-    write_value(w, id);
-    write_value(w, title);
-    write_value(w, messages);
-    w.put_varint(version);
-  }
-  static ChatThread decode_from(BinaryReader& r) {
-    r.expect_tag(kTag, "ChatThread");
-    ChatThread t;
-    t.id = r.get_string();
-    t.title = r.get_string();
-    t.messages = read_value<std::vector<ChatMessage>>(r);
-    t.version = r.get_varint();
-    return t;
-  }
 };
+
+namespace detail {
+// Leads a ChatThread's bytes, so that another type's bytes are rejected.
+inline constexpr std::uint8_t kChatThreadTag = 0x54;  // 'T'
+}  // namespace detail
+
+inline void rxsync_encode(BinaryWriter& w, const ChatThread& t) {
+  w.put_u8(detail::kChatThreadTag);
+  write_value(w, t.id);
+  write_value(w, t.title);
+  write_value(w, t.messages);
+  write_value(w, t.version);
+}
+inline ChatThread rxsync_decode(BinaryReader& r, std::type_identity<ChatThread>) {
+  r.expect_tag(detail::kChatThreadTag, "ChatThread");
+  ChatThread t;
+  t.id = read_value<std::string>(r);
+  t.title = read_value<std::string>(r);
+  t.messages = read_value<std::vector<ChatMessage>>(r);
+  t.version = read_value<std::uint64_t>(r);
+  return t;
+}
 
 // Messages ordered by (timestamp, id), each id once.
 inline std::vector<ChatMessage> merge_messages(const std::vector<ChatMessage>& a,

@@ -10,13 +10,17 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
+#include <rxsync/codec/binary.hpp>
+#include <rxsync/codec/crdt.hpp>
+#include <rxsync/codec/default_codec.hpp>
+#include <rxsync/codec/serializer.hpp>
 #include <rxsync/core/time.hpp>
 #include <rxsync/crdt/flags.hpp>
 #include <rxsync/crdt/merge.hpp>
 #include <rxsync/crdt/registers.hpp>
 #include <rxsync/fwd/models/conversation_state.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
 namespace rxsync {
@@ -31,24 +35,25 @@ struct Conversation {
   TimePoint last_modified{};
 
   friend bool operator==(const Conversation&, const Conversation&) = default;
-
-  void encode_to(BinaryWriter& w) const {
-    w.put_bool(pinned);
-    w.put_bool(muted);
-    w.put_varint(unread);
-    w.put_string(title);
-    write_value(w, last_modified);
-  }
-  static Conversation decode_from(BinaryReader& r) {
-    Conversation c;
-    c.pinned = r.get_bool();
-    c.muted = r.get_bool();
-    c.unread = r.get_varint();
-    c.title = r.get_string();
-    c.last_modified = read_value<TimePoint>(r);
-    return c;
-  }
 };
+
+// The binary form, found by argument-dependent lookup (see ChatMessage for the pattern).
+inline void rxsync_encode(BinaryWriter& w, const Conversation& c) {
+  write_value(w, c.pinned);
+  write_value(w, c.muted);
+  write_value(w, c.unread);
+  write_value(w, c.title);
+  write_value(w, c.last_modified);
+}
+inline Conversation rxsync_decode(BinaryReader& r, std::type_identity<Conversation>) {
+  Conversation c;
+  c.pinned = read_value<bool>(r);
+  c.muted = read_value<bool>(r);
+  c.unread = read_value<std::uint64_t>(r);
+  c.title = read_value<std::string>(r);
+  c.last_modified = read_value<TimePoint>(r);
+  return c;
+}
 
 // The usual plain-record rule, for Versioned<Conversation> when one clock does not dominate:
 // pin and mute win, unread takes the max, title by last_modified (then the greater title),
@@ -68,8 +73,6 @@ inline auto conversation_merger() {
 template <class Actor>
 class ConversationState {
  public:
-  static constexpr std::uint8_t kTag = 0x43;  // 'C'
-
   // Every mutator takes now (from a Scheduler) and records it in last_modified.
   void pin(const Actor& actor, TimePoint now) {
     pinned_.enable(actor);
@@ -123,22 +126,24 @@ class ConversationState {
            a.title_ == b.title_ && a.last_modified_ == b.last_modified_;
   }
 
-  void encode_to(BinaryWriter& w) const {
+  // The binary form of a class with private state: hidden friends, found by argument-dependent
+  // lookup like free functions, with access to the fields.
+  friend void rxsync_encode(BinaryWriter& w, const ConversationState& s) {
     w.put_u8(kTag);
-    pinned_.encode_to(w);
-    muted_.encode_to(w);
-    unread_.encode_to(w);
-    title_.encode_to(w);
-    last_modified_.encode_to(w);
+    write_value(w, s.pinned_);
+    write_value(w, s.muted_);
+    write_value(w, s.unread_);
+    write_value(w, s.title_);
+    write_value(w, s.last_modified_);
   }
-  static ConversationState decode_from(BinaryReader& r) {
+  friend ConversationState rxsync_decode(BinaryReader& r, std::type_identity<ConversationState>) {
     r.expect_tag(kTag, "ConversationState");
     ConversationState out;
-    out.pinned_ = EnableWinsFlag<Actor>::decode_from(r);
-    out.muted_ = EnableWinsFlag<Actor>::decode_from(r);
-    out.unread_ = MvRegister<std::uint64_t, Actor>::decode_from(r);
-    out.title_ = LwwRegister<std::string, Actor>::decode_from(r);
-    out.last_modified_ = MaxRegister<TimePoint>::decode_from(r);
+    out.pinned_ = read_value<EnableWinsFlag<Actor>>(r);
+    out.muted_ = read_value<EnableWinsFlag<Actor>>(r);
+    out.unread_ = read_value<MvRegister<std::uint64_t, Actor>>(r);
+    out.title_ = read_value<LwwRegister<std::string, Actor>>(r);
+    out.last_modified_ = read_value<MaxRegister<TimePoint>>(r);
     return out;
   }
   std::string encode() const { return encode_value(*this); }
@@ -147,6 +152,8 @@ class ConversationState {
   }
 
  private:
+  static constexpr std::uint8_t kTag = 0x43;  // 'C'
+
   void touch(TimePoint now) { last_modified_.assign(now); }
 
   EnableWinsFlag<Actor> pinned_;

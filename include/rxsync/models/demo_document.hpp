@@ -8,11 +8,13 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include <rxsync/codec/binary.hpp>
+#include <rxsync/codec/serializer.hpp>
 #include <rxsync/models/chat_thread.hpp>
 #include <rxsync/models/conversation_state.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
 namespace rxsync {
@@ -35,18 +37,19 @@ struct DemoDocument {
     joined.merge(part);
     return joined == *this;
   }
-
-  void encode_to(BinaryWriter& w) const {
-    conversation.encode_to(w);
-    write_value(w, messages);
-  }
-  static DemoDocument decode_from(BinaryReader& r) {
-    DemoDocument d;
-    d.conversation = ConversationState<>::decode_from(r);
-    d.messages = read_value<std::vector<ChatMessage>>(r);
-    return d;
-  }
 };
+
+// No tag of its own: the conversation's leads (see ChatMessage for the pattern).
+inline void rxsync_encode(BinaryWriter& w, const DemoDocument& d) {
+  write_value(w, d.conversation);
+  write_value(w, d.messages);
+}
+inline DemoDocument rxsync_decode(BinaryReader& r, std::type_identity<DemoDocument>) {
+  DemoDocument d;
+  d.conversation = read_value<ConversationState<>>(r);
+  d.messages = read_value<std::vector<ChatMessage>>(r);
+  return d;
+}
 
 }  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

@@ -22,6 +22,10 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <rxsync/codec/binary.hpp>
+#include <rxsync/codec/crdt.hpp>
+#include <rxsync/codec/default_codec.hpp>
+#include <rxsync/codec/serializer.hpp>
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/fwd/net/net_transport.hpp>
 #include <rxsync/net/detail/client_core.hpp>
@@ -29,7 +33,6 @@
 #include <rxsync/rx/sources.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>
 #include <rxsync/rx/subjects/publish_subject.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/sync/sync_types.hpp>
 #include <rxsync/version.hpp>
 

@@ -17,8 +17,11 @@
 #include <utility>
 #include <vector>
 
+#include <rxsync/codec/binary.hpp>
+#include <rxsync/codec/crdt.hpp>
+#include <rxsync/codec/default_codec.hpp>
+#include <rxsync/codec/serializer.hpp>
 #include <rxsync/core/concepts.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/version.hpp>
 
 namespace rxsync {

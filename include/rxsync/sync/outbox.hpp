@@ -19,11 +19,14 @@
 #include <utility>
 #include <vector>
 
+#include <rxsync/codec/binary.hpp>
+#include <rxsync/codec/crdt.hpp>
+#include <rxsync/codec/default_codec.hpp>
+#include <rxsync/codec/serializer.hpp>
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/function.hpp>
 #include <rxsync/core/time.hpp>
 #include <rxsync/fwd/sync/outbox.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/storage/detail/crc32c.hpp>
 #include <rxsync/version.hpp>
 

@@ -23,7 +23,10 @@
 #include <utility>
 #include <vector>
 
-#include <rxsync/storage/codec.hpp>
+#include <rxsync/codec/binary.hpp>
+#include <rxsync/codec/crdt.hpp>
+#include <rxsync/codec/default_codec.hpp>
+#include <rxsync/codec/serializer.hpp>
 #include <rxsync/sync/batch_types.hpp>
 #include <rxsync/sync/digest.hpp>
 #include <rxsync/sync/server_store.hpp>

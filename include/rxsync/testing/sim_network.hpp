@@ -19,13 +19,16 @@
 #include <utility>
 #include <vector>
 
+#include <rxsync/codec/binary.hpp>
+#include <rxsync/codec/crdt.hpp>
+#include <rxsync/codec/default_codec.hpp>
+#include <rxsync/codec/serializer.hpp>
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/subscription.hpp>
 #include <rxsync/fwd/testing/sim_network.hpp>
 #include <rxsync/resilience/backoff.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>
 #include <rxsync/rx/subjects/publish_subject.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/sync/server_core.hpp>
 #include <rxsync/sync/server_store.hpp>
 #include <rxsync/sync/sync_types.hpp>

@@ -23,7 +23,10 @@
 #include <vector>
 
 #include <rxsync/adapters/detail/sqlite_db.hpp>
-#include <rxsync/storage/codec.hpp>
+#include <rxsync/codec/binary.hpp>
+#include <rxsync/codec/crdt.hpp>
+#include <rxsync/codec/default_codec.hpp>
+#include <rxsync/codec/serializer.hpp>
 
 namespace rxsync {
 inline namespace RXSYNC_ABI_NAMESPACE {

@@ -23,12 +23,15 @@
 #include <utility>
 #include <vector>
 
+#include <rxsync/codec/binary.hpp>
+#include <rxsync/codec/crdt.hpp>
+#include <rxsync/codec/default_codec.hpp>
+#include <rxsync/codec/serializer.hpp>
 #include <rxsync/core/concepts.hpp>
 #include <rxsync/core/detail/callback_gate.hpp>
 #include <rxsync/rx/observable.hpp>
 #include <rxsync/rx/subjects/behavior_subject.hpp>
 #include <rxsync/rx/subjects/set_subject.hpp>
-#include <rxsync/storage/codec.hpp>
 #include <rxsync/storage/serialized_storage.hpp>
 #include <rxsync/sync/adaptive_poller.hpp>
 #include <rxsync/sync/batch_orchestrator.hpp>
