@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <rxsync/cache/lru_cache.hpp>
@@ -39,6 +40,14 @@ struct Point {
   int x, y;
   friend bool operator==(const Point&, const Point&) = default;
 };
+void rxsync_encode(rxsync::BinaryWriter& w, const Point& p) {
+  rxsync::write_value(w, p.x);
+  rxsync::write_value(w, p.y);
+}
+Point rxsync_decode(rxsync::BinaryReader& r, std::type_identity<Point>) {
+  const int x = rxsync::read_value<int>(r);
+  return Point{x, rxsync::read_value<int>(r)};
+}
 
 struct Policy {
   std::optional<rxsync::Duration> next_delay() { return std::nullopt; }
@@ -149,6 +158,9 @@ void policies() {
   rxsync::MemoryStorage storage2;
   rxsync::Outbox<std::string, std::string, rxsync::MemoryStorage, TextCodec> text(storage2);
   text.put("k", "v");
+  rxsync::MemoryStorage storage4;
+  rxsync::Outbox<std::string, Point, rxsync::MemoryStorage> points(storage4);
+  points.put("k", Point{1, 2});
   BatchTransport batch_transport;
   rxsync::BatchOrchestrator<std::string, int, BatchTransport, rxsync::VirtualTimeScheduler, Sum>
       batches(scheduler, batch_transport);
