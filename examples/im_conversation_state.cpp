@@ -4,10 +4,10 @@
 //
 // Each device keeps Versioned<ConversationState>: the clock tells a plain "newer version" from a
 // real conflict, and the CRDT fields resolve conflicts the same way in any order.
+#include <rxsync/codec/default_codec.hpp>
 #include <rxsync/crdt/merge.hpp>
 #include <rxsync/models/conversation_state.hpp>
 #include <rxsync/schedulers/virtual_time_scheduler.hpp>
-#include <rxsync/storage/codec.hpp>
 
 #include <chrono>
 #include <cstdio>
