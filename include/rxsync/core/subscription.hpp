@@ -21,6 +21,20 @@ inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 
+// std::erase_if for a vector, by index: std::erase_if instantiates remove_if, find_if, an
+// iterator predicate wrapper and a range erase per element type, which every TU that includes
+// rxsync headers compiled for the subscription containers below.
+template <class T, class Pred>
+void erase_where(std::vector<T>& v, Pred pred) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (pred(v[i])) continue;
+    if (kept != i) v[kept] = std::move(v[i]);
+    ++kept;
+  }
+  while (v.size() > kept) v.pop_back();
+}
+
 // Base of everything a Subscription can point at. The atomic flag makes the teardown run once
 // even when two threads unsubscribe at the same moment.
 class SubscriptionState {
@@ -160,7 +174,7 @@ class CompositeSubscription {
         // group holding many short-lived children does not grow without bound.
         auto& kids = state_->children;
         if (kids.size() >= state_->prune_at) {
-          std::erase_if(kids, [](const Subscription& s) { return !s.is_subscribed(); });
+          detail::erase_where(kids, [](const Subscription& s) { return !s.is_subscribed(); });
           state_->prune_at = std::max<std::size_t>(16, kids.size() * 2);
         }
         kids.push_back(std::move(child));
