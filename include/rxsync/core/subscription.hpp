@@ -21,6 +21,20 @@ inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail {
 
+// std::erase_if for a vector, by index: std::erase_if instantiates remove_if, find_if, an
+// iterator predicate wrapper and a range erase per element type, which every TU that includes
+// rxsync headers compiled for the subscription containers below.
+template <class T, class Pred>
+void erase_where(std::vector<T>& v, Pred pred) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (pred(v[i])) continue;
+    if (kept != i) v[kept] = std::move(v[i]);
+    ++kept;
+  }
+  while (v.size() > kept) v.pop_back();
+}
+
 // Base of everything a Subscription can point at. The atomic flag makes the teardown run once
 // even when two threads unsubscribe at the same moment.
 class SubscriptionState {
@@ -131,10 +145,14 @@ class ScopedSubscription {
   Subscription sub_;
 };
 
-// A group cancelled together. Once unsubscribed, anything added later is cancelled at once,
-// so a late inner subscription cannot outlive its owner. Thread-safe.
-class CompositeSubscription {
-  struct State final : detail::SubscriptionState {
+namespace detail {
+
+// CompositeSubscription's members, in a class template so that they (and the shared state and
+// vector code they instantiate) are compiled only in a program that uses a composite, not in
+// every one that includes an rxsync header.
+template <class = void>
+class CompositeSubscriptionImpl {
+  struct State final : SubscriptionState {
     std::mutex mutex;
     std::vector<Subscription> children;
     std::size_t prune_at = 16;
@@ -149,7 +167,7 @@ class CompositeSubscription {
   };
 
  public:
-  CompositeSubscription() : state_(std::make_shared<State>()) {}
+  CompositeSubscriptionImpl() : state_(std::make_shared<State>()) {}
 
   void add(Subscription child) const {
     if (!child.is_subscribed()) return;
@@ -160,7 +178,7 @@ class CompositeSubscription {
         // group holding many short-lived children does not grow without bound.
         auto& kids = state_->children;
         if (kids.size() >= state_->prune_at) {
-          std::erase_if(kids, [](const Subscription& s) { return !s.is_subscribed(); });
+          erase_where(kids, [](const Subscription& s) { return !s.is_subscribed(); });
           state_->prune_at = std::max<std::size_t>(16, kids.size() * 2);
         }
         kids.push_back(std::move(child));
@@ -173,9 +191,12 @@ class CompositeSubscription {
   void remove(const Subscription& child) const {
     std::lock_guard lock(state_->mutex);
     auto& kids = state_->children;
-    if (auto it = std::find(kids.begin(), kids.end(), child); it != kids.end()) {
-      *it = std::move(kids.back());
-      kids.pop_back();
+    for (auto& kid : kids) {
+      if (kid == child) {
+        kid = std::move(kids.back());
+        kids.pop_back();
+        return;
+      }
     }
   }
   void unsubscribe() const noexcept { state_->unsubscribe(); }
@@ -191,6 +212,12 @@ class CompositeSubscription {
  private:
   std::shared_ptr<State> state_;
 };
+
+}  // namespace detail
+
+// A group cancelled together. Once unsubscribed, anything added later is cancelled at once,
+// so a late inner subscription cannot outlive its owner. Thread-safe.
+class CompositeSubscription : public detail::CompositeSubscriptionImpl<> {};
 
 }  // namespace RXSYNC_ABI_NAMESPACE
 }  // namespace rxsync

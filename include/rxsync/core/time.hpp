@@ -5,7 +5,15 @@
 // a VirtualTimeScheduler starts at TimePoint{} and a RunLoop reads steady_clock::now().
 #pragma once
 
+// libstdc++'s <chrono> in C++20 also declares the calendar, time zones and their formatting,
+// and for those includes <sstream>: the iostreams, several times what everything else in rx.hpp
+// costs to parse. Durations, time points, clocks and the literals are all in <bits/chrono.h>.
+#include <version>  // defines __GLIBCXX__ for the test below
+#if defined(__GLIBCXX__) && __has_include(<bits/chrono.h>)
+#include <bits/chrono.h>
+#else
 #include <chrono>
+#endif
 
 #include <rxsync/version.hpp>
 

@@ -59,13 +59,17 @@ struct PerfAnomaly {
   double sigmas;  // (duration - mean) / stddev, signed
 };
 
-// Thread-safe. Anomalies go to anomalies() subscribers and on_anomaly listeners, outside the
-// monitor's lock, on the recording thread.
-class PerfMonitor {
+namespace detail {
+
+// PerfMonitor's members, in a class template so that their bodies (and the map, function and
+// subject instantiations they need) are compiled only in a program that uses the monitor, not
+// in every one that includes this header.
+template <class = void>
+class PerfMonitorImpl {
  public:
   using AnomalyListener = std::function<void(const PerfAnomaly&)>;
 
-  explicit PerfMonitor(PerfMonitorOptions options = {})
+  explicit PerfMonitorImpl(PerfMonitorOptions options = {})
       : opt_(options), shared_(std::make_shared<Shared>()) {
     validate();
   }
@@ -73,16 +77,16 @@ class PerfMonitor {
   // Constrained only against copying (which is deleted): a clock without now() gets
   // check_clock's message, not "no matching constructor".
   template <class S>
-    requires(!std::is_same_v<std::remove_cv_t<S>, PerfMonitor>)
-  explicit PerfMonitor(S& clock, PerfMonitorOptions options = {}) : PerfMonitor(options) {
+    requires(!std::is_base_of_v<PerfMonitorImpl, std::remove_cv_t<S>>)
+  explicit PerfMonitorImpl(S& clock, PerfMonitorOptions options = {}) : PerfMonitorImpl(options) {
     static_assert(check_clock<S>());
     clock_ = &clock;
     if constexpr (SchedulerHasNow<S>) {
       now_ = [](const void* c) { return static_cast<S*>(const_cast<void*>(c))->now(); };
     }
   }
-  PerfMonitor(const PerfMonitor&) = delete;
-  PerfMonitor& operator=(const PerfMonitor&) = delete;
+  PerfMonitorImpl(const PerfMonitorImpl&) = delete;
+  PerfMonitorImpl& operator=(const PerfMonitorImpl&) = delete;
 
   void record(std::string_view name, Duration duration, bool ok = true) {
     if (duration < Duration::zero()) {
@@ -324,6 +328,15 @@ class PerfMonitor {
   std::map<std::string, Series, std::less<>> series_;  // guarded by shared_->mutex
   const void* clock_ = nullptr;
   TimePoint (*now_)(const void*) = nullptr;
+};
+
+}  // namespace detail
+
+// Thread-safe. Anomalies go to anomalies() subscribers and on_anomaly listeners, outside the
+// monitor's lock, on the recording thread.
+class PerfMonitor : public detail::PerfMonitorImpl<> {
+ public:
+  using PerfMonitorImpl::PerfMonitorImpl;
 };
 
 }  // namespace RXSYNC_ABI_NAMESPACE

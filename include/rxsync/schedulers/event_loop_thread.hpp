@@ -19,15 +19,21 @@
 namespace rxsync {
 inline namespace RXSYNC_ABI_NAMESPACE {
 
-class EventLoopThread {
+namespace detail {
+
+// EventLoopThread's members, in a class template so that they (the thread start, the loop's
+// run) are compiled only in a program that starts such a thread, not in every one that includes
+// this header.
+template <class V = void>
+class EventLoopThreadImpl {
  public:
-  EventLoopThread() : thread_([this] { loop_.run(); }) {}
-  EventLoopThread(const EventLoopThread&) = delete;
-  EventLoopThread& operator=(const EventLoopThread&) = delete;
+  EventLoopThreadImpl() : thread_([this] { loop_.run(); }) {}
+  EventLoopThreadImpl(const EventLoopThreadImpl&) = delete;
+  EventLoopThreadImpl& operator=(const EventLoopThreadImpl&) = delete;
 
   // Must not run on the loop's own thread (it would join itself): that is a programming error
   // and terminates, as std::thread::join would.
-  ~EventLoopThread() { join(); }
+  ~EventLoopThreadImpl() { join(); }
 
   TimePoint now() const noexcept { return loop_.now(); }
 
@@ -65,10 +71,14 @@ class EventLoopThread {
   std::size_t pending() const { return loop_.pending(); }
 
  private:
-  RunLoop loop_;
+  RunLoopImpl<V> loop_;
   std::mutex join_mutex_;
   std::thread thread_;  // declared last: starts after loop_ exists
 };
+
+}  // namespace detail
+
+class EventLoopThread : public detail::EventLoopThreadImpl<> {};
 
 static_assert(Scheduler<EventLoopThread>);
 

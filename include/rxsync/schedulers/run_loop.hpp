@@ -20,11 +20,16 @@
 namespace rxsync {
 inline namespace RXSYNC_ABI_NAMESPACE {
 
-class RunLoop {
+namespace detail {
+
+// RunLoop's members, in a class template so that they (and the queue code they use) are compiled
+// only in a program that runs a loop, not in every one that includes this header.
+template <class V = void>
+class RunLoopImpl {
  public:
-  RunLoop() = default;
-  RunLoop(const RunLoop&) = delete;
-  RunLoop& operator=(const RunLoop&) = delete;
+  RunLoopImpl() = default;
+  RunLoopImpl(const RunLoopImpl&) = delete;
+  RunLoopImpl& operator=(const RunLoopImpl&) = delete;
 
   static TimePoint clock_now() noexcept {
     return std::chrono::time_point_cast<Duration>(std::chrono::steady_clock::now());
@@ -93,7 +98,7 @@ class RunLoop {
     for (;;) {
       bool stopping = false;
       bool shutting_down = false;
-      auto ready = queue_->wait_pop(&RunLoop::clock_now, deadline, [&] {
+      auto ready = queue_->wait_pop(&RunLoopImpl::clock_now, deadline, [&] {
         shutting_down = shutdown_requested_;
         stopping = std::exchange(stop_requested_, false);
         return stopping || shutting_down || (until_idle && queue_->live_unlocked() == 0);
@@ -114,17 +119,23 @@ class RunLoop {
     queue_->close();
   }
 
-  void run_action(detail::TimedQueue::Ready ready) {
+  using Queue = BasicTimedQueue<V>;
+
+  void run_action(typename Queue::Ready ready) {
     if (auto again = ready.entry->run()) {
       queue_->requeue(std::move(ready.entry), std::max(*again, now()));
     }
   }
 
-  std::shared_ptr<detail::TimedQueue> queue_ = std::make_shared<detail::TimedQueue>();
+  std::shared_ptr<Queue> queue_ = std::make_shared<Queue>();
   // Guarded by the queue's lock (written through notify(), read in wait_pop's predicate).
   bool stop_requested_ = false;
   bool shutdown_requested_ = false;
 };
+
+}  // namespace detail
+
+class RunLoop : public detail::RunLoopImpl<> {};
 
 static_assert(Scheduler<RunLoop>);
 

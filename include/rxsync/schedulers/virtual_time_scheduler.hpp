@@ -23,12 +23,18 @@
 namespace rxsync {
 inline namespace RXSYNC_ABI_NAMESPACE {
 
-class VirtualTimeScheduler {
+namespace detail {
+
+// VirtualTimeScheduler's members, in a class template so that they (and the queue code they
+// use) are compiled only in a program that uses the scheduler, not in every one that includes
+// this header.
+template <class V = void>
+class VirtualTimeSchedulerImpl {
  public:
-  VirtualTimeScheduler() = default;
-  explicit VirtualTimeScheduler(TimePoint start) : now_ns_(start.time_since_epoch().count()) {}
-  VirtualTimeScheduler(const VirtualTimeScheduler&) = delete;
-  VirtualTimeScheduler& operator=(const VirtualTimeScheduler&) = delete;
+  VirtualTimeSchedulerImpl() = default;
+  explicit VirtualTimeSchedulerImpl(TimePoint start) : now_ns_(start.time_since_epoch().count()) {}
+  VirtualTimeSchedulerImpl(const VirtualTimeSchedulerImpl&) = delete;
+  VirtualTimeSchedulerImpl& operator=(const VirtualTimeSchedulerImpl&) = delete;
 
   TimePoint now() const noexcept {
     return TimePoint(Duration(now_ns_.load(std::memory_order_acquire)));
@@ -120,7 +126,15 @@ class VirtualTimeScheduler {
   }
 
   std::atomic<Duration::rep> now_ns_{0};
-  std::shared_ptr<detail::TimedQueue> queue_ = std::make_shared<detail::TimedQueue>();
+  using Queue = BasicTimedQueue<V>;
+  std::shared_ptr<Queue> queue_ = std::make_shared<Queue>();
+};
+
+}  // namespace detail
+
+class VirtualTimeScheduler : public detail::VirtualTimeSchedulerImpl<> {
+ public:
+  using VirtualTimeSchedulerImpl::VirtualTimeSchedulerImpl;
 };
 
 static_assert(Scheduler<VirtualTimeScheduler>);

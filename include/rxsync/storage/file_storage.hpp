@@ -37,21 +37,22 @@
 namespace rxsync {
 inline namespace RXSYNC_ABI_NAMESPACE {
 
-// A durable byte-string map on an append-only log (see the top of this file). The whole live
-// data set is also held in memory, so get() and for_each() never touch the disk.
-// Thread-safety: all members may be called concurrently (one mutex; an fsync holds it). Calling
-// back into the same FileStorage from inside for_each's visitor throws std::logic_error.
-// One FileStorage per file: a second opener, in this process or another, gets std::system_error.
-class FileStorage {
+namespace detail {
+
+// FileStorage's members, in a class template so that their bodies (and the map, filesystem and
+// recovery code they instantiate) are compiled only in a program that uses the storage, not in
+// every one that includes this header.
+template <class = void>
+class FileStorageImpl {
  public:
-  explicit FileStorage(std::filesystem::path path, FileStorageOptions options = {})
+  explicit FileStorageImpl(std::filesystem::path path, FileStorageOptions options = {})
       : path_(std::move(path)), options_(options) {
     options_.validate();
     open_and_recover();
   }
-  FileStorage(const FileStorage&) = delete;
-  FileStorage& operator=(const FileStorage&) = delete;
-  ~FileStorage() {
+  FileStorageImpl(const FileStorageImpl&) = delete;
+  FileStorageImpl& operator=(const FileStorageImpl&) = delete;
+  ~FileStorageImpl() {
     if (unsynced_ > 0 && !poison_ && fd_) {
       // Best effort: a destructor cannot report a failure; call sync() first to see it.
       try {
@@ -291,7 +292,8 @@ class FileStorage {
   std::error_code poison_;
 };
 
-inline void FileStorage::open_and_recover() {
+template <class V>
+void FileStorageImpl<V>::open_and_recover() {
   namespace fl = detail::file_log;
   fd_ = detail::open_locked(path_, options_.create_if_missing);
   const std::string data = detail::read_all(fd_, detail::file_size(fd_, path_), path_);
@@ -369,7 +371,8 @@ inline void FileStorage::open_and_recover() {
   maybe_compact_locked();
 }
 
-inline void FileStorage::compact_locked() {
+template <class V>
+void FileStorageImpl<V>::compact_locked() {
   namespace fl = detail::file_log;
   const std::filesystem::path tmp = compaction_path();
   // Locked before it becomes visible under the real name, so an opener racing the rename finds
@@ -418,6 +421,18 @@ inline void FileStorage::compact_locked() {
     throw;
   }
 }
+
+}  // namespace detail
+
+// A durable byte-string map on an append-only log (see the top of this file). The whole live
+// data set is also held in memory, so get() and for_each() never touch the disk.
+// Thread-safety: all members may be called concurrently (one mutex; an fsync holds it). Calling
+// back into the same FileStorage from inside for_each's visitor throws std::logic_error.
+// One FileStorage per file: a second opener, in this process or another, gets std::system_error.
+class FileStorage : public detail::FileStorageImpl<> {
+ public:
+  using FileStorageImpl::FileStorageImpl;
+};
 
 static_assert(check_storage<FileStorage>());
 

@@ -22,28 +22,29 @@
 namespace rxsync {
 inline namespace RXSYNC_ABI_NAMESPACE {
 
-// An ordered byte-string map behind the Storage interface. Keys and values are arbitrary bytes
-// (NUL included); for_each visits keys in ascending unsigned-byte order, the same order as
-// FileStorage and SqliteStorage, so code tested on one behaves the same on the others.
-// Thread-safety: like a standard container. Concurrent const calls (get, contains, for_each,
-// size) are safe; any put/erase/clear needs external synchronisation against every other call.
-class MemoryStorage {
+namespace detail {
+
+// MemoryStorage's members, in a class template so that their bodies (and the map code they
+// instantiate) are compiled only in a program that uses the storage, not in every one that
+// includes this header.
+template <class = void>
+class MemoryStorageImpl {
  public:
-  MemoryStorage() = default;
-  MemoryStorage(const MemoryStorage& other) : map_(other.map_) {}
-  MemoryStorage(MemoryStorage&& other) noexcept : map_(std::move(other.map_)) {}
-  MemoryStorage& operator=(const MemoryStorage& other) {
+  MemoryStorageImpl() = default;
+  MemoryStorageImpl(const MemoryStorageImpl& other) : map_(other.map_) {}
+  MemoryStorageImpl(MemoryStorageImpl&& other) noexcept : map_(std::move(other.map_)) {}
+  MemoryStorageImpl& operator=(const MemoryStorageImpl& other) {
     if (this != &other) {
       check_not_visiting("operator=");
       map_ = other.map_;
     }
     return *this;
   }
-  MemoryStorage& operator=(MemoryStorage&& other) noexcept {
+  MemoryStorageImpl& operator=(MemoryStorageImpl&& other) noexcept {
     map_ = std::move(other.map_);
     return *this;
   }
-  ~MemoryStorage() = default;
+  ~MemoryStorageImpl() = default;
 
   // SyncService takes a lease: destroying the storage first is a clear error, not a crash later.
   const LifetimeGuard& rxsync_lifetime_guard() const noexcept { return lifetime_; }
@@ -118,6 +119,15 @@ class MemoryStorage {
   mutable std::atomic<std::size_t> visiting_{0};
   LifetimeGuard lifetime_{"MemoryStorage"};
 };
+
+}  // namespace detail
+
+// An ordered byte-string map behind the Storage interface. Keys and values are arbitrary bytes
+// (NUL included); for_each visits keys in ascending unsigned-byte order, the same order as
+// FileStorage and SqliteStorage, so code tested on one behaves the same on the others.
+// Thread-safety: like a standard container. Concurrent const calls (get, contains, for_each,
+// size) are safe; any put/erase/clear needs external synchronisation against every other call.
+class MemoryStorage : public detail::MemoryStorageImpl<> {};
 
 static_assert(check_storage<MemoryStorage>());
 

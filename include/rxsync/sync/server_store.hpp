@@ -114,14 +114,14 @@ inline std::uint64_t random_epoch() {
   while (e == 0) e = (std::uint64_t{rd()} << 32) ^ rd();
   return e;
 }
-}  // namespace detail
 
-// The state in memory: for tests and SimNetwork, and for a server that may lose everything on
-// restart (its clients then see a new epoch and push their state again). Thread-safe: one mutex;
-// a transaction holds it from begin() to commit or destruction, so transactions run one at a time.
-class MemoryServerStore final : public ServerStore {
+// MemoryServerStore's members, in a class template so that their bodies (and the map
+// instantiations they need) are compiled only in a program that uses the store, not in every
+// one that includes this header.
+template <class = void>
+class MemoryServerStoreImpl : public ServerStore {
  public:
-  explicit MemoryServerStore(std::uint64_t epoch = detail::random_epoch()) : epoch_(epoch) {
+  explicit MemoryServerStoreImpl(std::uint64_t epoch = random_epoch()) : epoch_(epoch) {
     if (epoch == 0) throw std::invalid_argument("MemoryServerStore: epoch must not be 0");
   }
 
@@ -157,7 +157,7 @@ class MemoryServerStore final : public ServerStore {
   // Writes go to a private copy of what they touch and are published by commit().
   class Tx final : public ServerTransaction {
    public:
-    explicit Tx(MemoryServerStore& s) : store_(s), lock_(s.tx_mutex_), head_(s.head()) {}
+    explicit Tx(MemoryServerStoreImpl& s) : store_(s), lock_(s.tx_mutex_), head_(s.head()) {}
 
     std::optional<StoredValue> get(std::string_view key) override {
       if (auto it = values_.find(key); it != values_.end()) return it->second;
@@ -208,7 +208,7 @@ class MemoryServerStore final : public ServerStore {
       return id;
     }
 
-    MemoryServerStore& store_;
+    MemoryServerStoreImpl& store_;
     std::unique_lock<std::mutex> lock_;
     std::uint64_t head_;
     std::map<std::string, StoredValue, std::less<>> values_;
@@ -222,6 +222,16 @@ class MemoryServerStore final : public ServerStore {
   std::map<std::uint64_t, std::string> by_seq_;
   std::map<std::string, std::uint64_t, std::less<>> applied_;
   std::uint64_t head_ = 0;
+};
+
+}  // namespace detail
+
+// The state in memory: for tests and SimNetwork, and for a server that may lose everything on
+// restart (its clients then see a new epoch and push their state again). Thread-safe: one mutex;
+// a transaction holds it from begin() to commit or destruction, so transactions run one at a time.
+class MemoryServerStore final : public detail::MemoryServerStoreImpl<> {
+ public:
+  using MemoryServerStoreImpl::MemoryServerStoreImpl;
 };
 
 }  // namespace RXSYNC_ABI_NAMESPACE

@@ -46,7 +46,7 @@ class DisposableList final : public SubscriptionState {
         // Resources that finished on their own (a fired timer, a completed inner source) are
         // dropped now and then, so a long-lived subscriber does not grow without bound.
         if (rest_.size() >= prune_at_) {
-          std::erase_if(rest_, [](const Subscription& r) { return !r.is_subscribed(); });
+          erase_where(rest_, [](const Subscription& r) { return !r.is_subscribed(); });
           prune_at_ = std::max<std::size_t>(8, rest_.size() * 2);
         }
         rest_.push_back(std::move(s));

@@ -8,7 +8,6 @@
 
 #include <concepts>
 #include <cstddef>
-#include <functional>
 #include <map>
 #include <set>
 #include <type_traits>

@@ -22,7 +22,6 @@
 #include <exception>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -35,6 +34,13 @@ inline namespace RXSYNC_ABI_NAMESPACE {
 namespace detail {
 
 struct CompletedEvent {};
+
+// The address of a thread_local is distinct for every running thread: it identifies the
+// delivering thread without std::thread::id, whose header is costly to parse.
+inline const void* current_thread_token() noexcept {
+  static thread_local const char token = 0;
+  return &token;
+}
 
 // A step the deliverer runs after the events queued before it have been delivered, without the
 // lock: e.g. throttle opens its window only once its leading value's downstream call returned.
@@ -70,7 +76,7 @@ class SerialEmitter {
     bool ended() const noexcept { return em_->ended_; }
     // The calling thread is the one delivering: this call comes from inside the downstream.
     bool reentrant() const noexcept {
-      return em_->draining_ && em_->drainer_ == std::this_thread::get_id();
+      return em_->draining_ && em_->drainer_ == current_thread_token();
     }
 
     void next(T v) {
@@ -143,7 +149,7 @@ class SerialEmitter {
 
   // With the lock held and draining_ owned by the caller; returns with the lock released.
   void drain(std::unique_lock<std::mutex>& lock) {
-    drainer_ = std::this_thread::get_id();
+    drainer_ = current_thread_token();
     struct Unwind {  // a throwing downstream must not leave the emitter stuck "draining"
       SerialEmitter* self;
       std::unique_lock<std::mutex>* lock;
@@ -153,7 +159,7 @@ class SerialEmitter {
         if (!lock->owns_lock()) lock->lock();
         self->batch_.clear();
         self->draining_ = false;
-        self->drainer_ = std::thread::id();
+        self->drainer_ = nullptr;
       }
     } unwind{this, &lock};
     while (!queue_.empty()) {
@@ -167,7 +173,7 @@ class SerialEmitter {
       lock.lock();
     }
     draining_ = false;
-    drainer_ = std::thread::id();
+    drainer_ = nullptr;
     unwind.done = true;
     lock.unlock();
   }
@@ -197,7 +203,7 @@ class SerialEmitter {
   std::optional<Subscription> cancel_;  // guarded by mutex_: set by cancel_after()
   bool draining_ = false;               // guarded by mutex_
   bool ended_ = false;                  // guarded by mutex_
-  std::thread::id drainer_;             // guarded by mutex_
+  const void* drainer_ = nullptr;       // guarded by mutex_
 };
 
 }  // namespace detail

@@ -190,7 +190,7 @@ class SubjectCore : public std::enable_shared_from_this<SubjectCore<T, Policy>> 
     }
     if (garbage_.load(std::memory_order_acquire) == 0) return;
     garbage_.exchange(0, std::memory_order_acq_rel);
-    std::erase_if(nodes_, [](const std::shared_ptr<Node>& n) { return n->is_disposed(); });
+    erase_where(nodes_, [](const std::shared_ptr<Node>& n) { return n->is_disposed(); });
   }
 
   mutable Mutex mutex_;

@@ -28,13 +28,16 @@ namespace rxsync {
 inline namespace RXSYNC_ABI_NAMESPACE {
 namespace detail {
 
-class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
+// A class template only so that its members are compiled in the TUs that run a scheduler, not in
+// every one that includes a scheduler's header.
+template <class V = void>
+class BasicTimedQueue : public std::enable_shared_from_this<BasicTimedQueue<V>> {
  public:
   using Action = MoveOnlyFunction<void()>;
 
   class Entry final : public SubscriptionState {
    public:
-    Entry(std::weak_ptr<TimedQueue> owner, Action fn)
+    Entry(std::weak_ptr<BasicTimedQueue> owner, Action fn)
         : owner_(std::move(owner)), fn_(std::move(fn)) {}
 
     // Runs the action (the caller popped it, so nobody else touches fn_ now). Returns the time
@@ -55,7 +58,7 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
     }
 
    private:
-    friend class TimedQueue;
+    friend class BasicTimedQueue;
     // Called by the queue for actions it drops without running (close, destruction).
     void mark_finished() noexcept {
       fn_.reset();
@@ -81,23 +84,23 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
       // actions of this same queue.
     }
 
-    std::weak_ptr<TimedQueue> owner_;
+    std::weak_ptr<BasicTimedQueue> owner_;
     Action fn_;
     std::optional<TimePoint> again_;  // set by a re-arming action, read by run()
     bool queued_ = false;             // in the heap; guarded by owner's mutex
   };
 
-  TimedQueue() = default;
-  TimedQueue(const TimedQueue&) = delete;
-  TimedQueue& operator=(const TimedQueue&) = delete;
+  BasicTimedQueue() = default;
+  BasicTimedQueue(const BasicTimedQueue&) = delete;
+  BasicTimedQueue& operator=(const BasicTimedQueue&) = delete;
 
-  ~TimedQueue() {
+  ~BasicTimedQueue() {
     for (auto& slot : heap_) slot.entry->mark_finished();
   }
 
   // Queues `fn` at `due`. Returns an empty Subscription if the queue is closed.
   Subscription push(TimePoint due, Action fn) {
-    auto entry = std::make_shared<Entry>(weak_from_this(), std::move(fn));
+    auto entry = std::make_shared<Entry>(this->weak_from_this(), std::move(fn));
     if (!insert(due, entry)) return {};
     return Subscription(std::move(entry));
   }
@@ -107,7 +110,7 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
   // std::nullopt or is cancelled.
   template <class F>
   Subscription push_rearming(TimePoint due, F fn) {
-    auto entry = std::make_shared<Entry>(weak_from_this(), Action());
+    auto entry = std::make_shared<Entry>(this->weak_from_this(), Action());
     // The entry owns the callable, so the raw pointer back to it cannot dangle.
     entry->fn_ = Action([f = std::move(fn), self = entry.get()]() mutable { self->again_ = f(); });
     if (!insert(due, entry)) return {};
@@ -298,6 +301,8 @@ class TimedQueue : public std::enable_shared_from_this<TimedQueue> {
   // The top slot's due time (TimePoint::max() when empty); written under the lock.
   std::atomic<Duration::rep> earliest_{TimePoint::max().time_since_epoch().count()};
 };
+
+using TimedQueue = BasicTimedQueue<>;
 
 }  // namespace detail
 }  // namespace RXSYNC_ABI_NAMESPACE

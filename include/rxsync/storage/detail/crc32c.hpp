@@ -1,7 +1,10 @@
 // rxsync/storage/detail/crc32c.hpp - CRC32C (Castagnoli), the checksum of every FileStorage record.
 //
-// Software slicing-by-8 over tables built at compile time: portable, no CPU feature detection,
-// about 1-2 GB/s, which is far below the cost of the fdatasync that follows every record.
+// Software slicing-by-8 over tables built on first use: portable, no CPU feature detection,
+// about 1-2 GB/s, which is far below the cost of the fdatasync that follows every record. The
+// tables are not built at compile time: evaluating them costs every TU that includes this header
+// (the umbrella does) about as much as a small standard header, and a program builds them once in
+// microseconds.
 // CRC32C rather than CRC32 because it is what ext4, iSCSI, LevelDB and RocksDB use, so its
 // error-detection properties on storage media are well studied; it detects every burst of up to
 // 32 bits, hence every single damaged byte.
@@ -25,7 +28,7 @@ struct Crc32cTables {
   std::array<std::array<std::uint32_t, 256>, 8> t{};
 };
 
-consteval Crc32cTables make_crc32c_tables() {
+inline Crc32cTables make_crc32c_tables() noexcept {
   Crc32cTables tables;
   for (std::uint32_t i = 0; i < 256; ++i) {
     std::uint32_t c = i;
@@ -43,7 +46,10 @@ consteval Crc32cTables make_crc32c_tables() {
   return tables;
 }
 
-inline constexpr Crc32cTables kCrc32cTables = make_crc32c_tables();
+inline const Crc32cTables& crc32c_tables() noexcept {
+  static const Crc32cTables tables = make_crc32c_tables();
+  return tables;
+}
 
 }  // namespace detail
 
@@ -51,7 +57,7 @@ inline constexpr Crc32cTables kCrc32cTables = make_crc32c_tables();
 // record's checksum can be computed over non-contiguous pieces:
 //   crc32c_extend(crc32c_extend(0, a, na), b, nb) == crc32c(a followed by b).
 inline std::uint32_t crc32c_extend(std::uint32_t crc, const void* data, std::size_t size) noexcept {
-  const auto& t = detail::kCrc32cTables.t;
+  const auto& t = detail::crc32c_tables().t;
   const auto* p = static_cast<const unsigned char*>(data);
   std::uint32_t c = ~crc;
   // Byte order independent: the 8-byte step assembles words from bytes explicitly.

@@ -25,6 +25,9 @@ inline namespace RXSYNC_ABI_NAMESPACE {
 
 namespace detail::file_log {
 
+// The functions below are templates only so that a TU that includes this header without using
+// them does not compile them (and the std::filesystem and std::vector code they instantiate).
+
 // Walks data[from, end) and calls on_record(offset, rec) for every frame whose lengths fit and
 // whose checksum matches (its type may be unknown), and on_damage(offset, size) for each run of
 // bytes in between. After a frame the walk continues at its end; elsewhere one byte further, so
@@ -55,8 +58,8 @@ void scan_frames(std::string_view data, std::uint64_t from, OnRecord&& on_record
 
 // Fills in what the bytes from `report.first_bad_offset` on hold; `first` is how the record
 // there parsed.
-inline void describe_dropped_bytes(std::string_view data, ParseStatus first,
-                                   RecoveryReport& report) {
+template <class = void>
+void describe_dropped_bytes(std::string_view data, ParseStatus first, RecoveryReport& report) {
   report.bytes_dropped = data.size() - report.first_bad_offset;
   scan_frames(
       data, report.first_bad_offset,
@@ -87,8 +90,9 @@ inline void describe_dropped_bytes(std::string_view data, ParseStatus first,
 }
 
 // The n-th name tried for the side file of the bytes dropped at `offset`.
-inline std::filesystem::path side_file_name(const std::filesystem::path& log, std::uint64_t offset,
-                                            unsigned n) {
+template <class = void>
+std::filesystem::path side_file_name(const std::filesystem::path& log, std::uint64_t offset,
+                                     unsigned n) {
   // Appended to the path itself, not to log.string(), which on Windows would pass the name
   // through the ANSI code page.
   std::filesystem::path name = log;
@@ -106,10 +110,10 @@ inline constexpr unsigned kMaxSideFilesPerOffset = 1000;
 // crash at any point of recovery loses nothing (the next open saves the tail again, under the
 // next free name; a copy cut short by the crash stays behind, unused). It gets the log's
 // permissions (`perms`): it holds the same data. Returns the side file's name.
-inline std::filesystem::path save_dropped_bytes(const std::filesystem::path& log,
-                                                const FilePermissions& perms,
-                                                std::string_view bytes,
-                                                const RecoveryReport& report) {
+template <class = void>
+std::filesystem::path save_dropped_bytes(const std::filesystem::path& log,
+                                         const FilePermissions& perms, std::string_view bytes,
+                                         const RecoveryReport& report) {
   const std::uint64_t offset = report.first_bad_offset;
   std::filesystem::path side;
   const char* step = "create";
@@ -155,8 +159,8 @@ inline std::filesystem::path save_dropped_bytes(const std::filesystem::path& log
 // Truncates the log at report.first_bad_offset, durably. A failure is safe to retry: what was
 // saved is durable, and a log that is still long is recovered (and saved, under a new name)
 // again.
-inline void cut_log(const FileHandle& fd, const std::filesystem::path& log,
-                    const RecoveryReport& report) {
+template <class = void>
+void cut_log(const FileHandle& fd, const std::filesystem::path& log, const RecoveryReport& report) {
   // Platform-neutral step names: the same text is thrown on POSIX and Win32.
   const char* step = "truncate";
   try {
@@ -176,7 +180,8 @@ inline void cut_log(const FileHandle& fd, const std::filesystem::path& log,
 }
 
 // The text of the FileStorageError that RecoveryPolicy::fail throws.
-inline std::string damage_refused(const RecoveryReport& report) {
+template <class = void>
+std::string damage_refused(const RecoveryReport& report) {
   std::string s = "is damaged at offset " + std::to_string(report.first_bad_offset) + " (" +
                   to_string(report.issue) + "; " + std::to_string(report.bytes_dropped) +
                   " bytes from there hold " + std::to_string(report.valid_records_dropped) +
@@ -204,8 +209,9 @@ struct SideFileRecord {
 // Reads back every record with a valid checksum in a side file (RecoveryReport::
 // dropped_bytes_saved_to), in file order: the same records the report listed as dropped. What
 // to do with them is the application's call (docs/storage.md); re-putting a value restores it.
-// Throws std::system_error when the file cannot be read.
-inline std::vector<SideFileRecord> read_side_file(const std::filesystem::path& side_file) {
+// Throws std::system_error when the file cannot be read. A template for the reason given above.
+template <class = void>
+std::vector<SideFileRecord> read_side_file(const std::filesystem::path& side_file) {
   const detail::FileHandle fd = detail::open_for_reading(side_file);
   const std::string data = detail::read_all(fd, detail::file_size(fd, side_file), side_file);
   std::vector<SideFileRecord> records;
