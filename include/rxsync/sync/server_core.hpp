@@ -110,12 +110,15 @@ inline constexpr std::uint64_t kCursorSeqMask = (std::uint64_t{1} << kCursorSeqB
 inline std::uint64_t epoch_tag(std::uint64_t epoch) noexcept {
   return epoch % ((std::uint64_t{1} << (64 - kCursorSeqBits)) - 1) + 1;  // never 0
 }
-}  // namespace detail
 
-class ServerCore {
+// ServerCore's members, in a class template so that their bodies (and the map, function and
+// store instantiations they need) are compiled only in a program that runs a server, not in
+// every one that includes the umbrella header.
+template <class = void>
+class ServerCoreImpl {
  public:
-  ServerCore(ServerStore& store, ValueMerger merge, ValueValidator validate = nullptr,
-             ServerCoreOptions options = {})
+  ServerCoreImpl(ServerStore& store, ValueMerger merge, ValueValidator validate = nullptr,
+                 ServerCoreOptions options = {})
       : store_(store),
         merge_(std::move(merge)),
         validate_(std::move(validate)),
@@ -123,8 +126,8 @@ class ServerCore {
         tag_(detail::epoch_tag(store.epoch())) {
     if (!merge_) throw std::invalid_argument("ServerCore: the ValueMerger must not be empty");
   }
-  ServerCore(const ServerCore&) = delete;
-  ServerCore& operator=(const ServerCore&) = delete;
+  ServerCoreImpl(const ServerCoreImpl&) = delete;
+  ServerCoreImpl& operator=(const ServerCoreImpl&) = delete;
 
   // Whether read_ahead() helps with this store (see ServerStore::reads_ahead).
   bool reads_ahead() const { return store_.reads_ahead(); }
@@ -334,6 +337,14 @@ class ServerCore {
   std::mutex listeners_mutex_;
   std::map<std::uint64_t, std::shared_ptr<Listener>> listeners_;
   std::uint64_t next_listener_ = 0;
+};
+}  // namespace detail
+
+// The server logic (see the top of this file). Thread-safe: pushes are serialized, pulls read
+// committed state concurrently.
+class ServerCore : public detail::ServerCoreImpl<> {
+ public:
+  using ServerCoreImpl::ServerCoreImpl;
 };
 
 }  // namespace RXSYNC_ABI_NAMESPACE
