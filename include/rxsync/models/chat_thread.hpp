@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -43,14 +44,18 @@ struct ChatMessage {
 
 // A type's binary form, next to the type: rxsync's Serializer finds these two functions by
 // argument-dependent lookup, so the struct stays a plain aggregate. Your own types do the same,
-// in their own namespace.
-inline void rxsync_encode(BinaryWriter& w, const ChatMessage& m) {
+// in their own namespace, with plain functions. These are templates over the writer and reader
+// (always BinaryWriter and BinaryReader) only so that their bodies are compiled where a message is
+// encoded, not in every file that includes the umbrella header.
+template <std::same_as<BinaryWriter> W>
+void rxsync_encode(W& w, const ChatMessage& m) {
   write_value(w, m.id);
   write_value(w, m.timestamp);
   write_value(w, m.role);
   write_value(w, m.text);
 }
-inline ChatMessage rxsync_decode(BinaryReader& r, std::type_identity<ChatMessage>) {
+template <std::same_as<BinaryReader> R>
+ChatMessage rxsync_decode(R& r, std::type_identity<ChatMessage>) {
   ChatMessage m;
   m.id = read_value<std::string>(r);
   m.timestamp = read_value<TimePoint>(r);
@@ -73,14 +78,16 @@ namespace detail {
 inline constexpr std::uint8_t kChatThreadTag = 0x54;  // 'T'
 }  // namespace detail
 
-inline void rxsync_encode(BinaryWriter& w, const ChatThread& t) {
+template <std::same_as<BinaryWriter> W>
+void rxsync_encode(W& w, const ChatThread& t) {
   w.put_u8(detail::kChatThreadTag);
   write_value(w, t.id);
   write_value(w, t.title);
   write_value(w, t.messages);
   write_value(w, t.version);
 }
-inline ChatThread rxsync_decode(BinaryReader& r, std::type_identity<ChatThread>) {
+template <std::same_as<BinaryReader> R>
+ChatThread rxsync_decode(R& r, std::type_identity<ChatThread>) {
   r.expect_tag(detail::kChatThreadTag, "ChatThread");
   ChatThread t;
   t.id = read_value<std::string>(r);
@@ -90,12 +97,14 @@ inline ChatThread rxsync_decode(BinaryReader& r, std::type_identity<ChatThread>)
   return t;
 }
 
-// Messages ordered by (timestamp, id), each id once.
-inline std::vector<ChatMessage> merge_messages(const std::vector<ChatMessage>& a,
-                                               const std::vector<ChatMessage>& b) {
+// Messages ordered by (timestamp, id), each id once. (A template, as above, only to compile its
+// body where it is used.)
+template <class Message = ChatMessage>
+  requires std::same_as<Message, ChatMessage>
+std::vector<Message> merge_messages(const std::vector<Message>& a, const std::vector<Message>& b) {
   return merge_sequences(
-      a, b, [](const ChatMessage& m) -> const std::string& { return m.id; },
-      [](const ChatMessage& x, const ChatMessage& y) { return x.timestamp < y.timestamp; });
+      a, b, [](const Message& m) -> const std::string& { return m.id; },
+      [](const Message& x, const Message& y) { return x.timestamp < y.timestamp; });
 }
 
 // Symmetric default for two different title edits: the longer title, then the greater one.

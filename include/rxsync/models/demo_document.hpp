@@ -7,6 +7,7 @@
 // commutative, associative and idempotent. Plain value type; not thread-safe.
 #pragma once
 
+#include <concepts>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -24,7 +25,10 @@ struct DemoDocument {
   ConversationState<> conversation;   // used by conv/ keys
   std::vector<ChatMessage> messages;  // used by thread/ keys, ordered by (timestamp, id)
 
-  void merge(const DemoDocument& other) {
+  // The members below are templates (always of DemoDocument) only so that their bodies are
+  // compiled where they are used, not in every file that includes the umbrella header.
+  template <std::same_as<DemoDocument> D>
+  void merge(const D& other) {
     conversation.merge(other.conversation);
     messages = merge_messages(messages, other.messages);
   }
@@ -32,19 +36,22 @@ struct DemoDocument {
 
   // Whether everything in `part` is already in this document (merging it changes nothing):
   // how a checker tells that an edit was not lost.
-  bool contains(const DemoDocument& part) const {
-    DemoDocument joined = *this;
+  template <std::same_as<DemoDocument> D>
+  bool contains(const D& part) const {
+    D joined = *this;
     joined.merge(part);
     return joined == *this;
   }
 };
 
 // No tag of its own: the conversation's leads (see ChatMessage for the pattern).
-inline void rxsync_encode(BinaryWriter& w, const DemoDocument& d) {
+template <std::same_as<BinaryWriter> W>
+void rxsync_encode(W& w, const DemoDocument& d) {
   write_value(w, d.conversation);
   write_value(w, d.messages);
 }
-inline DemoDocument rxsync_decode(BinaryReader& r, std::type_identity<DemoDocument>) {
+template <std::same_as<BinaryReader> R>
+DemoDocument rxsync_decode(R& r, std::type_identity<DemoDocument>) {
   DemoDocument d;
   d.conversation = read_value<ConversationState<>>(r);
   d.messages = read_value<std::vector<ChatMessage>>(r);
