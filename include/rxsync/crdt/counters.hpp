@@ -21,7 +21,7 @@ inline namespace RXSYNC_ABI_NAMESPACE {
 // Grow-only counter. Space: one entry per actor that ever incremented.
 // Default template arguments: in <rxsync/fwd/crdt/counters.hpp>.
 template <class Actor>
-class GCounter {
+class GCounter : public detail::CrdtCodecMembers<GCounter<Actor>> {
  public:
   // Throws std::overflow_error if the actor's count would wrap.
   void increment(const Actor& actor, std::uint64_t n = 1) { counts_.advance(actor, n); }
@@ -34,19 +34,6 @@ class GCounter {
 
   friend bool operator==(const GCounter& a, const GCounter& b) { return a.counts_ == b.counts_; }
 
-  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
-  // header to include when it is missing.
-  template <class Writer>
-  void encode_to(Writer& w) const {
-    detail::crdt_write(w, *this);
-  }
-  template <class Reader>
-  static GCounter decode_from(Reader& r) {
-    return detail::crdt_read<GCounter>(r);
-  }
-  std::string encode() const { return detail::crdt_encode(*this); }
-  static GCounter decode(std::string_view bytes) { return detail::crdt_decode<GCounter>(bytes); }
-
  private:
   friend struct Serializer<GCounter>;
 
@@ -56,7 +43,7 @@ class GCounter {
 // Counter that goes both ways: two grow-only counters, value = increments - decrements.
 // Default template arguments: in <rxsync/fwd/crdt/counters.hpp>.
 template <class Actor>
-class PNCounter {
+class PNCounter : public detail::CrdtCodecMembers<PNCounter<Actor>> {
  public:
   void increment(const Actor& actor, std::uint64_t n = 1) { up_.increment(actor, n); }
   void decrement(const Actor& actor, std::uint64_t n = 1) { down_.increment(actor, n); }
@@ -84,19 +71,6 @@ class PNCounter {
   friend bool operator==(const PNCounter& a, const PNCounter& b) {
     return a.up_ == b.up_ && a.down_ == b.down_;
   }
-
-  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
-  // header to include when it is missing.
-  template <class Writer>
-  void encode_to(Writer& w) const {
-    detail::crdt_write(w, *this);
-  }
-  template <class Reader>
-  static PNCounter decode_from(Reader& r) {
-    return detail::crdt_read<PNCounter>(r);
-  }
-  std::string encode() const { return detail::crdt_encode(*this); }
-  static PNCounter decode(std::string_view bytes) { return detail::crdt_decode<PNCounter>(bytes); }
 
  private:
   friend struct Serializer<PNCounter>;

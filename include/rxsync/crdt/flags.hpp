@@ -21,7 +21,7 @@ inline namespace RXSYNC_ABI_NAMESPACE {
 // whose dot it has not seen, survives).
 // Default template arguments: in <rxsync/fwd/crdt/flags.hpp>.
 template <class Actor>
-class EnableWinsFlag {
+class EnableWinsFlag : public detail::CrdtCodecMembers<EnableWinsFlag<Actor>> {
  public:
   void enable(const Actor& actor) { kernel_.assign(detail::Unit{}, actor, detail::Unit{}); }
   void disable() noexcept { kernel_.clear(); }
@@ -31,21 +31,6 @@ class EnableWinsFlag {
 
   friend bool operator==(const EnableWinsFlag& a, const EnableWinsFlag& b) {
     return a.kernel_ == b.kernel_;
-  }
-
-  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
-  // header to include when it is missing.
-  template <class Writer>
-  void encode_to(Writer& w) const {
-    detail::crdt_write(w, *this);
-  }
-  template <class Reader>
-  static EnableWinsFlag decode_from(Reader& r) {
-    return detail::crdt_read<EnableWinsFlag>(r);
-  }
-  std::string encode() const { return detail::crdt_encode(*this); }
-  static EnableWinsFlag decode(std::string_view bytes) {
-    return detail::crdt_decode<EnableWinsFlag>(bytes);
   }
 
  private:
@@ -59,7 +44,7 @@ class EnableWinsFlag {
 // made after seeing the disable enables.
 // Default template arguments: in <rxsync/fwd/crdt/flags.hpp>.
 template <class Actor>
-class DisableWinsFlag {
+class DisableWinsFlag : public detail::CrdtCodecMembers<DisableWinsFlag<Actor>> {
  public:
   void enable(const Actor& actor) { kernel_.assign(detail::Unit{}, actor, true); }
   void disable(const Actor& actor) { kernel_.assign(detail::Unit{}, actor, false); }
@@ -76,21 +61,6 @@ class DisableWinsFlag {
 
   friend bool operator==(const DisableWinsFlag& a, const DisableWinsFlag& b) {
     return a.kernel_ == b.kernel_;
-  }
-
-  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
-  // header to include when it is missing.
-  template <class Writer>
-  void encode_to(Writer& w) const {
-    detail::crdt_write(w, *this);
-  }
-  template <class Reader>
-  static DisableWinsFlag decode_from(Reader& r) {
-    return detail::crdt_read<DisableWinsFlag>(r);
-  }
-  std::string encode() const { return detail::crdt_encode(*this); }
-  static DisableWinsFlag decode(std::string_view bytes) {
-    return detail::crdt_decode<DisableWinsFlag>(bytes);
   }
 
  private:

@@ -28,7 +28,7 @@ inline namespace RXSYNC_ABI_NAMESPACE {
 // and a binary form.
 // Default template arguments: in <rxsync/fwd/crdt/or_map.hpp>.
 template <class K, class V, class Actor>
-class OrMap {
+class OrMap : public detail::CrdtCodecMembers<OrMap<K, V, Actor>> {
  public:
   // Marks key present (as a write by actor) and lets change mutate its value.
   template <class F>
@@ -68,19 +68,6 @@ class OrMap {
   friend bool operator==(const OrMap& a, const OrMap& b) {
     return a.keys_ == b.keys_ && a.values_ == b.values_;
   }
-
-  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
-  // header to include when it is missing.
-  template <class Writer>
-  void encode_to(Writer& w) const {
-    detail::crdt_write(w, *this);
-  }
-  template <class Reader>
-  static OrMap decode_from(Reader& r) {
-    return detail::crdt_read<OrMap>(r);
-  }
-  std::string encode() const { return detail::crdt_encode(*this); }
-  static OrMap decode(std::string_view bytes) { return detail::crdt_decode<OrMap>(bytes); }
 
  private:
   friend struct Serializer<OrMap>;

@@ -28,7 +28,7 @@ inline namespace RXSYNC_ABI_NAMESPACE {
 // even when the local clock is behind. T must be totally ordered.
 // Default template arguments: in <rxsync/fwd/crdt/registers.hpp>.
 template <class T, class Actor>
-class LwwRegister {
+class LwwRegister : public detail::CrdtCodecMembers<LwwRegister<T, Actor>> {
  public:
   LwwRegister() = default;
   LwwRegister(T value, TimePoint timestamp, Actor actor)
@@ -56,21 +56,6 @@ class LwwRegister {
     return a.timestamp_ == b.timestamp_ && a.actor_ == b.actor_ && a.value_ == b.value_;
   }
 
-  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
-  // header to include when it is missing.
-  template <class Writer>
-  void encode_to(Writer& w) const {
-    detail::crdt_write(w, *this);
-  }
-  template <class Reader>
-  static LwwRegister decode_from(Reader& r) {
-    return detail::crdt_read<LwwRegister>(r);
-  }
-  std::string encode() const { return detail::crdt_encode(*this); }
-  static LwwRegister decode(std::string_view bytes) {
-    return detail::crdt_decode<LwwRegister>(bytes);
-  }
-
  private:
   // Strict total order on (timestamp, actor, value).
   static bool precedes(const LwwRegister& a, const LwwRegister& b) {
@@ -88,7 +73,7 @@ class LwwRegister {
 // Keeps the largest value ever assigned (unread counters, last-modified times, high-water
 // marks). Starts at T{} unless given an initial value.
 template <class T>
-class MaxRegister {
+class MaxRegister : public detail::CrdtCodecMembers<MaxRegister<T>> {
  public:
   MaxRegister() = default;
   explicit MaxRegister(T initial) : value_(std::move(initial)) {}
@@ -106,21 +91,6 @@ class MaxRegister {
     return a.value_ == b.value_;
   }
 
-  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
-  // header to include when it is missing.
-  template <class Writer>
-  void encode_to(Writer& w) const {
-    detail::crdt_write(w, *this);
-  }
-  template <class Reader>
-  static MaxRegister decode_from(Reader& r) {
-    return detail::crdt_read<MaxRegister>(r);
-  }
-  std::string encode() const { return detail::crdt_encode(*this); }
-  static MaxRegister decode(std::string_view bytes) {
-    return detail::crdt_decode<MaxRegister>(bytes);
-  }
-
  private:
   T value_{};
 };
@@ -130,7 +100,7 @@ class MaxRegister {
 // no false conflicts (a write never becomes a sibling of something it has seen).
 // Default template arguments: in <rxsync/fwd/crdt/registers.hpp>.
 template <class T, class Actor>
-class MvRegister {
+class MvRegister : public detail::CrdtCodecMembers<MvRegister<T, Actor>> {
  public:
   void assign(const Actor& actor, T value) {
     auto dot = kernel_.next_dot(actor);
@@ -150,21 +120,6 @@ class MvRegister {
 
   friend bool operator==(const MvRegister& a, const MvRegister& b) {
     return a.kernel_ == b.kernel_;
-  }
-
-  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
-  // header to include when it is missing.
-  template <class Writer>
-  void encode_to(Writer& w) const {
-    detail::crdt_write(w, *this);
-  }
-  template <class Reader>
-  static MvRegister decode_from(Reader& r) {
-    return detail::crdt_read<MvRegister>(r);
-  }
-  std::string encode() const { return detail::crdt_encode(*this); }
-  static MvRegister decode(std::string_view bytes) {
-    return detail::crdt_decode<MvRegister>(bytes);
   }
 
  private:

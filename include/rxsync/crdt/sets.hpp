@@ -23,7 +23,7 @@ inline namespace RXSYNC_ABI_NAMESPACE {
 // T must be totally ordered (std::map key). Cost: O(live elements + actors).
 // Default template arguments: in <rxsync/fwd/crdt/sets.hpp>.
 template <class T, class Actor>
-class OrSet {
+class OrSet : public detail::CrdtCodecMembers<OrSet<T, Actor>> {
  public:
   void add(const Actor& actor, const T& value) { kernel_.assign(value, actor, detail::Unit{}); }
   // Returns whether the element was present here.
@@ -42,19 +42,6 @@ class OrSet {
 
   friend bool operator==(const OrSet& a, const OrSet& b) { return a.kernel_ == b.kernel_; }
 
-  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
-  // header to include when it is missing.
-  template <class Writer>
-  void encode_to(Writer& w) const {
-    detail::crdt_write(w, *this);
-  }
-  template <class Reader>
-  static OrSet decode_from(Reader& r) {
-    return detail::crdt_read<OrSet>(r);
-  }
-  std::string encode() const { return detail::crdt_encode(*this); }
-  static OrSet decode(std::string_view bytes) { return detail::crdt_decode<OrSet>(bytes); }
-
  private:
   friend struct Serializer<OrSet>;
 
@@ -67,7 +54,7 @@ class OrSet {
 // one small entry (its remove dot) until it is added again.
 // Default template arguments: in <rxsync/fwd/crdt/sets.hpp>.
 template <class T, class Actor>
-class RemoveWinsSet {
+class RemoveWinsSet : public detail::CrdtCodecMembers<RemoveWinsSet<T, Actor>> {
  public:
   void add(const Actor& actor, const T& value) { kernel_.assign(value, actor, true); }
   void erase(const Actor& actor, const T& value) { kernel_.assign(value, actor, false); }
@@ -87,21 +74,6 @@ class RemoveWinsSet {
 
   friend bool operator==(const RemoveWinsSet& a, const RemoveWinsSet& b) {
     return a.kernel_ == b.kernel_;
-  }
-
-  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
-  // header to include when it is missing.
-  template <class Writer>
-  void encode_to(Writer& w) const {
-    detail::crdt_write(w, *this);
-  }
-  template <class Reader>
-  static RemoveWinsSet decode_from(Reader& r) {
-    return detail::crdt_read<RemoveWinsSet>(r);
-  }
-  std::string encode() const { return detail::crdt_encode(*this); }
-  static RemoveWinsSet decode(std::string_view bytes) {
-    return detail::crdt_decode<RemoveWinsSet>(bytes);
   }
 
  private:

@@ -42,7 +42,7 @@ inline const char* to_string(Causality c) noexcept {
 // Actor: any totally ordered, copyable type with a binary form (std::string, integer ids...).
 // Default template arguments: in <rxsync/fwd/crdt/vector_clock.hpp>.
 template <class Actor>
-class VectorClock {
+class VectorClock : public detail::CrdtCodecMembers<VectorClock<Actor>> {
  public:
   using Entry = std::pair<Actor, std::uint64_t>;
 
@@ -182,21 +182,6 @@ class VectorClock {
       total += e.second;
     }
     return total;
-  }
-
-  // The binary form is in <rxsync/codec/crdt.hpp>; these hooks forward to it, and say which
-  // header to include when it is missing.
-  template <class Writer>
-  void encode_to(Writer& w) const {
-    detail::crdt_write(w, *this);
-  }
-  template <class Reader>
-  static VectorClock decode_from(Reader& r) {
-    return detail::crdt_read<VectorClock>(r);
-  }
-  std::string encode() const { return detail::crdt_encode(*this); }
-  static VectorClock decode(std::string_view bytes) {
-    return detail::crdt_decode<VectorClock>(bytes);
   }
 
  private:

@@ -1,5 +1,5 @@
-// rxsync/crdt/detail/codec_hooks.hpp - what the CRDTs' member hooks (encode_to, decode_from,
-// encode, decode) forward to (internal).
+// rxsync/crdt/detail/codec_hooks.hpp - the CRDTs' member hooks (encode_to, decode_from, encode,
+// decode) and what they forward to (internal).
 //
 // The CRDTs' binary forms are Serializer specialisations in <rxsync/codec/crdt.hpp>: the CRDT
 // headers do not include the codec. Their members only name the codec's types (declared here) and
@@ -77,6 +77,27 @@ T crdt_decode(std::string_view bytes) {
     return T{};  // not reached
   }
 }
+
+// The member hooks every rxsync CRDT has, as a base: `x.encode()`, `T::decode(bytes)` and the
+// encode_to / decode_from pair, each handing over to the CRDT's Serializer. One base keeps the
+// eleven CRDTs from repeating them, and it is empty, so it adds nothing to their size.
+template <class Crdt>
+class CrdtCodecMembers {
+ public:
+  template <class Writer>
+  void encode_to(Writer& w) const {
+    crdt_write(w, self());
+  }
+  template <class Reader>
+  static Crdt decode_from(Reader& r) {
+    return crdt_read<Crdt>(r);
+  }
+  std::string encode() const { return crdt_encode(self()); }
+  static Crdt decode(std::string_view bytes) { return crdt_decode<Crdt>(bytes); }
+
+ private:
+  const Crdt& self() const noexcept { return static_cast<const Crdt&>(*this); }
+};
 
 }  // namespace detail
 }  // namespace RXSYNC_ABI_NAMESPACE
